@@ -1,0 +1,8 @@
+"""App config of the pages."""
+
+from django.apps import AppConfig
+
+
+class FrontendConfig(AppConfig):
+    name = "frontend"
+    verbose_name = "Pages"

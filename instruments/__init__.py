@@ -1,0 +1,1 @@
+"""Rating scales: the instrument registry, scoring, and the Assessment record."""

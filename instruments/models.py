@@ -1,0 +1,45 @@
+"""The Assessment: one administration of an instrument, with server-computed total and severity."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from patients.models import INSTRUMENT_CHOICES, Patient
+
+
+class Source(models.TextChoices):
+    SELF_REPORT = "self_report", "Self-report"
+    CLINICIAN = "clinician", "Clinician"
+    IMPORT = "import", "Import"
+
+
+class Assessment(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
+    instrument = models.CharField(max_length=16, choices=INSTRUMENT_CHOICES)
+    instrument_version = models.CharField(max_length=16)
+    items = models.JSONField(help_text="Item answers in item order.")
+    difficulty = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="PHQ-9's functional question (LOINC 69722-7); never part of the total."
+    )
+    total = models.PositiveSmallIntegerField()
+    severity = models.CharField(max_length=24)
+    administered_at = models.DateTimeField()
+    administered_on = models.DateField(help_text="The clinic-local date of administered_at.")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    client_id = models.CharField(max_length=64, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["administered_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "client_id"], condition=Q(client_id__isnull=False), name="one_client_id_per_patient"
+            )
+        ]
+        indexes = [models.Index(fields=["patient", "instrument", "administered_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} #{self.id}"

@@ -1,0 +1,268 @@
+"""mbc settings: every value comes from an environment variable, with a zero-setup default."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("MBC_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# `development` (the default) works with no configuration at all; `production` requires the
+# variables below and refuses to start, with one sentence, when one is missing or malformed.
+MBC_MODE = env.str("MBC_MODE", default="development")
+if MBC_MODE not in ("development", "production"):
+    raise ImproperlyConfigured(f"MBC_MODE must be 'development' or 'production', not {MBC_MODE!r}.")
+PRODUCTION = MBC_MODE == "production"
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "MBC_BASE_URL", "CELERY_BROKER_URL")
+
+def _require_production_settings() -> None:
+    import os
+
+    for name in REQUIRED_IN_PRODUCTION:
+        if name == "CELERY_BROKER_URL" and os.environ.get("REDIS_URL"):
+            continue
+        if not os.environ.get(name, "").strip():
+            raise ImproperlyConfigured(f"{name} must be set when MBC_MODE=production.")
+
+if PRODUCTION:
+    _require_production_settings()
+
+def _typed(read, name: str, **kwargs):  # type: ignore[no-untyped-def]
+    """Read one variable through environ's typed reader; a malformed value stops start-up with one sentence."""
+    try:
+        return read(name, **kwargs)
+    except (ValueError, environ.ImproperlyConfigured) as exc:
+        raise ImproperlyConfigured(f"Environment variable {name} is malformed: {exc}.") from None
+
+def _dev_secret_key() -> str:
+    """A development key generated once into var/, so sessions survive restarts without configuration."""
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+SECRET_KEY = env.str("SECRET_KEY", default="") or _dev_secret_key()
+if PRODUCTION and len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long when MBC_MODE=production.")
+
+DEBUG = _typed(env.bool, "DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when MBC_MODE=production.")
+ALLOWED_HOSTS = _typed(env.list, "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = _typed(env.list, "CSRF_TRUSTED_ORIGINS", default=[])
+MBC_BASE_URL = env.str("MBC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "patients",
+    "instruments",
+    "reassessment",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "mbc.urls"
+WSGI_APPLICATION = "mbc.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite under var/ when DATABASE_URL is unset; PostgreSQL (postgres://...) in production and CI.
+DATABASES = {
+    "default": _typed(env.db_url, "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'mbc.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server, worker and beat share the file without "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    DATABASES["default"]["OPTIONS"]["timeout"] = 20
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = _typed(env.int, "CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+LANGUAGE_CODE = "en-gb"
+# Every clinical date is a clinic-local date in this zone; set it explicitly (Django's fallback is America/Chicago).
+TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
+USE_I18N = True
+USE_TZ = True
+DATE_FORMAT = env.str("MBC_DATE_FORMAT", default="j M Y")
+SHORT_DATE_FORMAT = env.str("MBC_SHORT_DATE_FORMAT", default="d/m/Y")
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS: list[Path] = []
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env.str(
+            "STATICFILES_BACKEND",
+            default="whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage",
+        )
+    },
+}
+# The web server serves static files straight from the apps in development (no collectstatic step needed).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "mbc.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_RATES": {"self_report": "30/hour", "token": "20/hour"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "mbc API",
+    "DESCRIPTION": "Measurement-based care: patients, treatment phases, assessments, flags.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"InstrumentEnum": "patients.models.INSTRUMENT_CHOICES"},
+}
+
+# Celery: Redis in production and CI; with nothing configured, kombu's filesystem transport (no server needed).
+# That embedded broker loses a task whose worker dies mid-run, which is why the daily sweep re-derives everything.
+_broker_dir = VAR_DIR / "broker"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or env.str("REDIS_URL", default="") or "filesystem://"
+if CELERY_BROKER_URL == "filesystem://":
+    for sub in ("queue", "processed"):
+        (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+else:
+    # Longer than any countdown we use, so Redis does not redeliver a task that is merely waiting.
+    # socket_connect_timeout: a submission whose broker is unreachable answers promptly (the sweep catches up).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600, "socket_connect_timeout": 2}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A submission must answer promptly when the broker is down: one quick try, then the sweep catches up.
+CELERY_BROKER_CONNECTION_TIMEOUT = _typed(env.float, "CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = _typed(env.bool, "CELERY_TASK_ALWAYS_EAGER", default=False)
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = _typed(env.int, "EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = _typed(env.bool, "EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mbc <no-reply@localhost>")
+
+# The clinical thresholds (DESIGN §2), all in one place; reassessment.engine.Rules reads them.
+MBC_RULES = {
+    "partial_response_below_pct": 30.0,  # clinic rule: add the other modality below 30% after 4+ weeks
+    "response_min_pct": 50.0,  # standard definition of response (>= 50% reduction)
+    "checkpoint_days": 28,
+    "baseline_days_before": 14,
+    "baseline_days_after": 7,
+    "default_interval_days": 28,
+    "min_interval_days": 7,
+    "max_interval_days": 56,
+    "young_age_years": 25,  # FDA antidepressant boxed warning: close monitoring under 25
+    "young_interval_days": 7,
+    "young_window_days": 28,
+    "overdue_factor": 2,
+    "reminder_gap_days": 7,
+}
+MBC_SELF_REPORT_LINK_DAYS = _typed(env.int, "MBC_SELF_REPORT_LINK_DAYS", default=14)
+MBC_CRISIS_MESSAGE = env.str(
+    "MBC_CRISIS_MESSAGE",
+    default=(
+        "If you are thinking about harming yourself, please call the clinic now, or your local crisis line. "
+        "If you are in immediate danger, call your emergency number."
+    ),
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# Production hardening; passes `manage.py check --deploy`.
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_SSL_REDIRECT = _typed(env.bool, "SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_HSTS_SECONDS = _typed(env.int, "SECURE_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 12 * 3600
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"

@@ -1,0 +1,41 @@
+"""URL map: the versioned API under /api/v1/, the schema and offline docs, the admin, and the pages."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.throttling import ScopedRateThrottle
+
+from instruments import api as instruments_api
+from patients import api as patients_api
+from reassessment import api as reassessment_api
+
+
+class TokenView(ObtainAuthToken):
+    """POST username and password, get {"token"}; throttled against guessing."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+
+api_v1 = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("patients/", patients_api.PatientListView.as_view(), name="api-patients"),
+    path("patients/<int:patient_id>/", patients_api.PatientDetailView.as_view(), name="api-patient"),
+    path("patients/<int:patient_id>/phases/", patients_api.PhaseListView.as_view(), name="api-phases"),
+    path("patients/<int:patient_id>/medications/", patients_api.MedicationListView.as_view(), name="api-medications"),
+    path("patients/<int:patient_id>/summary/", reassessment_api.SummaryView.as_view(), name="api-summary"),
+    path("assessments/", instruments_api.AssessmentListView.as_view(), name="api-assessments"),
+    path("instruments/", instruments_api.InstrumentListView.as_view(), name="api-instruments"),
+    path("flags/", reassessment_api.FlagListView.as_view(), name="api-flags"),
+    path("flags/<int:flag_id>/acknowledge/", reassessment_api.FlagAcknowledgeView.as_view(), name="api-flag-ack"),
+    path("self-report/<str:token>/", reassessment_api.SelfReportView.as_view(), name="api-self-report"),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("", include("frontend.urls")),
+]

@@ -1,0 +1,132 @@
+"""The patients API: patients, their treatment phases and medications (DESIGN §3). Thin views over services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from patients import selectors, services
+from patients.models import AuditEvent, Medication, Patient, TreatmentPhase
+from reassessment.services import change_phase, record_medication
+
+
+class PatientSerializer(serializers.ModelSerializer[Patient]):
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "external_id",
+            "display_name",
+            "birth_date",
+            "diagnosis",
+            "email",
+            "primary_instrument",
+            "reminder_interval_days",
+            "active",
+            "created_at",
+        ]
+        read_only_fields = ["id", "active", "created_at"]
+        # Uniqueness is the service's (and the database's) job: one place, race-free.
+        extra_kwargs = {"external_id": {"validators": []}}
+
+
+class PhaseSerializer(serializers.ModelSerializer[TreatmentPhase]):
+    class Meta:
+        model = TreatmentPhase
+        fields = ["id", "patient", "modality", "stage", "therapy", "started_on", "ended_on", "notes", "created_at"]
+        read_only_fields = ["id", "patient", "ended_on", "created_at"]
+
+
+class MedicationSerializer(serializers.ModelSerializer[Medication]):
+    serotonergic = serializers.BooleanField(required=False, allow_null=True, default=None)
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Medication
+        fields = [
+            "id",
+            "patient",
+            "name",
+            "drug_class",
+            "serotonergic",
+            "dose",
+            "started_on",
+            "stopped_on",
+            "active",
+            "created_at",
+        ]
+        read_only_fields = ["id", "patient", "created_at"]
+
+    def get_active(self, medication: Medication) -> bool:
+        today = timezone.localdate()
+        return medication.started_on <= today and (medication.stopped_on is None or medication.stopped_on >= today)
+
+
+class PatientListView(APIView):
+    @extend_schema(responses=PatientSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        patients = list(selectors.visible_patients(request.user).order_by("display_name", "id"))
+        services.record_audit(
+            user=request.user, action=AuditEvent.Action.LIST, what="patient", patient_ids=[p.id for p in patients]
+        )
+        return Response(PatientSerializer(patients, many=True).data)
+
+    @extend_schema(request=PatientSerializer, responses={201: PatientSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = PatientSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = services.create_patient(created_by=request.user, **serializer.validated_data)
+        return Response(PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
+
+
+class PatientDetailView(APIView):
+    @extend_schema(responses=PatientSerializer)
+    def get(self, request: Request, patient_id: int) -> Response:
+        patient = selectors.visible_patient(request.user, patient_id)
+        services.record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="patient",
+                              patient_ids=[patient.id])
+        return Response(PatientSerializer(patient).data)
+
+
+class PhaseListView(APIView):
+    @extend_schema(responses=PhaseSerializer(many=True))
+    def get(self, request: Request, patient_id: int) -> Response:
+        patient = selectors.visible_patient(request.user, patient_id)
+        services.record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="phases",
+                              patient_ids=[patient.id])
+        return Response(PhaseSerializer(selectors.phases_of(patient), many=True).data)
+
+    @extend_schema(request=PhaseSerializer, responses={201: PhaseSerializer})
+    def post(self, request: Request, patient_id: int) -> Response:
+        patient = selectors.visible_patient(request.user, patient_id)
+        serializer = PhaseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        phase = change_phase(patient=patient, by=request.user, **serializer.validated_data)
+        return Response(PhaseSerializer(phase).data, status=status.HTTP_201_CREATED)
+
+
+class MedicationListView(APIView):
+    @extend_schema(responses=MedicationSerializer(many=True))
+    def get(self, request: Request, patient_id: int) -> Response:
+        patient = selectors.visible_patient(request.user, patient_id)
+        services.record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="medications",
+                              patient_ids=[patient.id])
+        meds = selectors.medications_of(patient, timezone.localdate())
+        return Response(MedicationSerializer(meds, many=True).data)
+
+    @extend_schema(request=MedicationSerializer, responses={201: MedicationSerializer})
+    def post(self, request: Request, patient_id: int) -> Response:
+        patient = selectors.visible_patient(request.user, patient_id)
+        serializer = MedicationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data: dict[str, Any] = dict(serializer.validated_data)
+        medication, flags = record_medication(patient=patient, by=request.user, **data)
+        body = dict(MedicationSerializer(medication).data)
+        body["flags"] = [flag.id for flag in flags]
+        return Response(body, status=status.HTTP_201_CREATED)

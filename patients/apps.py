@@ -1,0 +1,8 @@
+"""App config of the clinical record."""
+
+from django.apps import AppConfig
+
+
+class PatientsConfig(AppConfig):
+    name = "patients"
+    verbose_name = "Patients"

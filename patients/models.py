@@ -1,0 +1,166 @@
+"""Models of the clinical record: Patient, care team, TreatmentPhase, Medication, and the audit trail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from instruments.definitions import REGISTRY
+from patients.drug_classes import DRUG_CLASSES
+
+INSTRUMENT_CHOICES = [(d.code, d.name) for d in REGISTRY.values()]
+# ICD-10 code, e.g. F33.1 or F41.0 (WHO ICD-10 format: letter, two digits, optional dot and 1-4 characters).
+icd10_validator = RegexValidator(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$", "Enter an ICD-10 code such as F33.1.")
+
+
+class Role(models.TextChoices):
+    THERAPIST = "therapist", "Therapist"
+    PRESCRIBER = "prescriber", "Prescriber"
+    CARE_MANAGER = "care_manager", "Care manager"
+
+
+class Clinician(models.Model):
+    """A Django user who treats patients, with their usual role on a care team."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clinician")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.THERAPIST)
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.get_role_display()})"
+
+
+class Patient(models.Model):
+    external_id = models.CharField(max_length=64, unique=True, help_text="The clinic's own record number.")
+    display_name = models.CharField(max_length=200)
+    birth_date = models.DateField(null=True, blank=True)
+    diagnosis = models.CharField(max_length=8, blank=True, validators=[icd10_validator], help_text="ICD-10 code")
+    email = models.EmailField(blank=True)
+    primary_instrument = models.CharField(max_length=16, choices=INSTRUMENT_CHOICES, default="phq9")
+    reminder_interval_days = models.PositiveSmallIntegerField(
+        default=28, validators=[MinValueValidator(7), MaxValueValidator(56)]
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name", "id"]
+
+    def __str__(self) -> str:
+        # Admin and shells only: logs and URLs carry ids, never names.
+        return f"Patient {self.external_id}"
+
+
+class CareTeamMember(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_team")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="care_teams")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["patient", "user"], name="one_membership_per_clinician")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on patient {self.patient_id} as {self.role}"
+
+
+class Modality(models.TextChoices):
+    PSYCHOTHERAPY = "psychotherapy", "Psychotherapy"
+    MEDICATION = "medication", "Medication"
+    COMBINED = "combined", "Combined"
+
+
+class Stage(models.TextChoices):
+    ACUTE = "acute", "Acute"
+    CONTINUATION = "continuation", "Continuation"
+    MAINTENANCE = "maintenance", "Maintenance"
+
+
+class Therapy(models.TextChoices):
+    CBT = "cbt", "CBT"
+    IPT = "ipt", "IPT"
+    DBT = "dbt", "DBT"
+    CBASP = "cbasp", "CBASP"
+    ERP = "erp", "ERP"
+    PSYCHODYNAMIC = "psychodynamic", "Psychodynamic"
+    OTHER = "other", "Other"
+
+
+class TreatmentPhase(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="phases")
+    modality = models.CharField(max_length=16, choices=Modality.choices)
+    stage = models.CharField(max_length=16, choices=Stage.choices)
+    therapy = models.CharField(max_length=16, choices=Therapy.choices, blank=True)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"], condition=Q(ended_on__isnull=True), name="one_active_phase_per_patient"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="phase_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "started_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.modality}/{self.stage} from {self.started_on}"
+
+
+DrugClass = models.TextChoices("DrugClass", [(code, (code, label)) for code, (label, _) in DRUG_CLASSES.items()])
+
+
+class Medication(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="medications")
+    name = models.CharField(max_length=120)
+    drug_class = models.CharField(max_length=32, choices=DrugClass.choices)
+    serotonergic = models.BooleanField()
+    dose = models.CharField(max_length=120, blank=True)
+    started_on = models.DateField()
+    stopped_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stopped_on__isnull=True) | Q(stopped_on__gte=models.F("started_on")),
+                name="medication_stops_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.drug_class})"
+
+
+class AuditEvent(models.Model):
+    """Who viewed or changed which patient's data, and when. Ids only: no names or scores."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        LIST = "list", "Listed"
+        CREATE = "create", "Created"
+        UPDATE = "update", "Changed"
+        SUBMIT = "submit", "Submitted by the patient"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, null=True, related_name="audit_events")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    what = models.CharField(max_length=40, help_text="The kind of record, e.g. assessment or summary.")
+    object_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["patient", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} user {self.user_id} {self.action} {self.what} of patient {self.patient_id}"

@@ -1,0 +1,45 @@
+"""Reads of the clinical record. Every read of patient data starts from `visible_patients` (the one access rule)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.http import Http404
+
+from patients.models import Medication, Patient, TreatmentPhase
+
+
+def visible_patients(user: Any) -> QuerySet[Patient]:
+    """The patients whose care team `user` is on; nobody else's, whatever the user's staff status."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Patient.objects.none()
+    return Patient.objects.filter(care_team__user_id=user.pk)
+
+
+def visible_patient(user: Any, patient_id: object) -> Patient:
+    """One patient of the user's care teams; Http404 otherwise (never 403: no hint that the id exists)."""
+    try:
+        pk = int(str(patient_id))
+    except ValueError:
+        raise Http404 from None
+    patient = visible_patients(user).filter(pk=pk).first()
+    if patient is None:
+        raise Http404
+    return patient
+
+
+def phases_of(patient: Patient) -> QuerySet[TreatmentPhase]:
+    """Phases, newest first."""
+    return TreatmentPhase.objects.filter(patient=patient).order_by("-started_on", "-id")
+
+
+def medications_of(patient: Patient, today: date) -> QuerySet[Medication]:
+    """Medications, active ones first (not stopped, or stopping today or later), then newest first."""
+    active = Q(stopped_on__isnull=True) | Q(stopped_on__gte=today)
+    return (
+        Medication.objects.filter(patient=patient)
+        .annotate(stopped_rank=Case(When(active, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .order_by("stopped_rank", "-started_on", "-id")
+    )

@@ -1,0 +1,200 @@
+"""Writes to the clinical record: patients, care teams, phases, medications, audit events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from patients.drug_classes import DRUG_CLASSES, is_serotonergic_class
+from patients.models import (
+    AuditEvent,
+    CareTeamMember,
+    Clinician,
+    Medication,
+    Modality,
+    Patient,
+    Role,
+    Stage,
+    Therapy,
+    TreatmentPhase,
+)
+
+
+def record_audit(
+    *, user: Any, action: str, what: str, patient_ids: Iterable[int | None], object_id: int | None = None
+) -> None:
+    """One audit row per patient whose data was viewed or changed (one INSERT for all of them)."""
+    user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(user_id=user_id, patient_id=pid, action=action, what=what, object_id=object_id)
+            for pid in patient_ids
+        ]
+    )
+
+
+def clinician_role(user: Any) -> str:
+    clinician = Clinician.objects.filter(user_id=user.pk).only("role").first()
+    return clinician.role if clinician else Role.THERAPIST
+
+
+def _full_clean(instance: Any, exclude: list[str] | None = None) -> None:
+    instance.full_clean(exclude=exclude, validate_unique=True, validate_constraints=False)
+
+
+@transaction.atomic
+def create_patient(
+    *,
+    created_by: Any,
+    external_id: str,
+    display_name: str,
+    birth_date: date | None = None,
+    diagnosis: str = "",
+    email: str = "",
+    primary_instrument: str = "phq9",
+    reminder_interval_days: int = 28,
+) -> Patient:
+    """Create a patient; the creator joins the care team in their usual role."""
+    if birth_date is not None and birth_date > timezone.localdate():
+        raise ValidationError({"birth_date": ["The birth date is in the future."]})
+    patient = Patient(
+        external_id=external_id.strip(),
+        display_name=display_name.strip(),
+        birth_date=birth_date,
+        diagnosis=diagnosis.strip().upper(),
+        email=email.strip(),
+        primary_instrument=primary_instrument,
+        reminder_interval_days=reminder_interval_days,
+    )
+    _full_clean(patient)
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError:
+        # Two clinicians creating the same record number at once: the loser gets the same 400 as a late one.
+        raise ValidationError({"external_id": ["A patient with this external id already exists."]}) from None
+    add_to_care_team(patient=patient, user=created_by, role=clinician_role(created_by))
+    record_audit(user=created_by, action=AuditEvent.Action.CREATE, what="patient", patient_ids=[patient.id])
+    return patient
+
+
+def add_to_care_team(*, patient: Patient, user: Any, role: str) -> CareTeamMember:
+    member, _ = CareTeamMember.objects.get_or_create(patient=patient, user=user, defaults={"role": role})
+    return member
+
+
+@transaction.atomic
+def start_phase(
+    *,
+    patient: Patient,
+    by: Any,
+    modality: str,
+    stage: str,
+    started_on: date,
+    therapy: str = "",
+    notes: str = "",
+) -> TreatmentPhase:
+    """Start a treatment phase; the active one (if any) ends the day before (DESIGN §2)."""
+    errors: dict[str, list[str]] = {}
+    if modality not in Modality.values:
+        errors["modality"] = [f"Choose one of {', '.join(Modality.values)}."]
+    if stage not in Stage.values:
+        errors["stage"] = [f"Choose one of {', '.join(Stage.values)}."]
+    if therapy and therapy not in Therapy.values:
+        errors["therapy"] = [f"Choose one of {', '.join(Therapy.values)}."]
+    if started_on > timezone.localdate():
+        errors["started_on"] = ["A phase cannot start in the future."]
+    if errors:
+        raise ValidationError(errors)
+    # Lock the patient row: two clinicians starting phases at once are serialised here.
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    latest = TreatmentPhase.objects.filter(patient=patient).order_by("-started_on", "-id").first()
+    if latest is not None and started_on <= latest.started_on:
+        raise ValidationError(
+            {"started_on": [f"A new phase must start after the current phase's start ({latest.started_on})."]}
+        )
+    if latest is not None and latest.ended_on is None:
+        latest.ended_on = started_on - timedelta(days=1)
+        latest.save(update_fields=["ended_on"])
+    phase = TreatmentPhase.objects.create(
+        patient=patient,
+        modality=modality,
+        stage=stage,
+        started_on=started_on,
+        therapy=therapy,
+        notes=notes,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    record_audit(user=by, action=AuditEvent.Action.CREATE, what="phase", patient_ids=[patient.id], object_id=phase.id)
+    return phase
+
+
+@transaction.atomic
+def add_medication(
+    *,
+    patient: Patient,
+    by: Any,
+    name: str,
+    drug_class: str,
+    started_on: date,
+    serotonergic: bool | None = None,
+    dose: str = "",
+    stopped_on: date | None = None,
+) -> Medication:
+    """Record a medication; `serotonergic` defaults from its class (one table: patients.drug_classes)."""
+    errors: dict[str, list[str]] = {}
+    if drug_class not in DRUG_CLASSES:
+        errors["drug_class"] = [f"Choose one of {', '.join(DRUG_CLASSES)}."]
+    if stopped_on is not None and stopped_on < started_on:
+        errors["stopped_on"] = ["The stop date is before the start date."]
+    if not name.strip():
+        errors["name"] = ["This field may not be blank."]
+    if errors:
+        raise ValidationError(errors)
+    medication = Medication(
+        patient=patient,
+        name=name.strip(),
+        drug_class=drug_class,
+        serotonergic=is_serotonergic_class(drug_class) if serotonergic is None else serotonergic,
+        dose=dose.strip(),
+        started_on=started_on,
+        stopped_on=stopped_on,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    _full_clean(medication, exclude=["patient", "created_by"])
+    medication.save()
+    record_audit(
+        user=by, action=AuditEvent.Action.CREATE, what="medication", patient_ids=[patient.id], object_id=medication.id
+    )
+    return medication
+
+
+@transaction.atomic
+def create_clinician(*, username: str, email: str = "", role: str = Role.THERAPIST, password: str) -> Any:
+    """A Django user with a clinician profile; the password passes Django's validators."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+
+    user_model = get_user_model()
+    errors: dict[str, list[str]] = {}
+    if role not in Role.values:
+        errors["role"] = [f"Choose one of {', '.join(Role.values)}."]
+    if user_model.objects.filter(username=username).exists():
+        errors["username"] = [f"A user named {username!r} already exists."]
+    user = user_model(username=username, email=email)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    Clinician.objects.create(user=user, role=role)
+    return user

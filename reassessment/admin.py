@@ -1,0 +1,32 @@
+"""Admin of flags, reminders and links (staff only). Nothing here is deletable: flags are history."""
+
+from django.contrib import admin
+
+from reassessment.models import Flag, Reminder, SelfReportLink
+
+
+class NoDelete(admin.ModelAdmin):
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Flag)
+class FlagAdmin(NoDelete):
+    list_display = ["id", "patient", "kind", "severity", "status", "created_at"]
+    list_filter = ["kind", "severity", "status"]
+    raw_id_fields = ["patient", "phase", "assessment", "acknowledged_by"]
+    readonly_fields = ["dedupe_key", "evidence", "created_at"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(NoDelete):
+    list_display = ["id", "patient", "due_on", "created_at", "sent_at", "outcome", "attempts"]
+    list_filter = ["outcome"]
+    raw_id_fields = ["patient", "phase"]
+
+
+@admin.register(SelfReportLink)
+class SelfReportLinkAdmin(NoDelete):
+    list_display = ["id", "patient", "instrument", "created_at", "expires_at", "last_used_at"]
+    raw_id_fields = ["patient", "created_by", "reminder"]
+    readonly_fields = ["token_hash"]

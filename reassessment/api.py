@@ -1,0 +1,141 @@
+"""The flags, summary and self-report API (DESIGN §3). Thin views over the reassessment services and selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from patients.models import AuditEvent
+from patients.selectors import visible_patient
+from patients.services import record_audit
+from reassessment import selectors, services
+from reassessment.models import Flag, FlagKind, FlagStatus
+
+
+class FlagSerializer(serializers.ModelSerializer[Flag]):
+    class Meta:
+        model = Flag
+        fields = [
+            "id",
+            "patient",
+            "phase",
+            "assessment",
+            "kind",
+            "status",
+            "severity",
+            "recommendation",
+            "evidence",
+            "created_at",
+            "acknowledged_by",
+            "acknowledged_at",
+            "note",
+            "resolved_at",
+        ]
+        read_only_fields = fields
+
+
+class AcknowledgeSerializer(serializers.Serializer[Any]):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class FlagListView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("patient", OpenApiTypes.INT, required=False),
+            OpenApiParameter("status", OpenApiTypes.STR, required=False, enum=FlagStatus.values),
+            OpenApiParameter("kind", OpenApiTypes.STR, required=False, enum=FlagKind.values),
+        ],
+        responses=FlagSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        flags = selectors.visible_flags(request.user)
+        errors: dict[str, list[str]] = {}
+        params = request.query_params
+        if "patient" in params:
+            flags = flags.filter(patient=visible_patient(request.user, params["patient"]))
+        for name, choices in (("status", FlagStatus.values), ("kind", FlagKind.values)):
+            if name in params:
+                if params[name] not in choices:
+                    errors[name] = [f"Choose one of {', '.join(choices)}."]
+                flags = flags.filter(**{name: params[name]})
+        if errors:
+            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+        rows = list(flags.order_by("-created_at", "-id"))
+        record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="flags",
+                     patient_ids=sorted({f.patient_id for f in rows}))
+        return Response(FlagSerializer(rows, many=True).data)
+
+
+class FlagAcknowledgeView(APIView):
+    @extend_schema(request=AcknowledgeSerializer, responses=FlagSerializer)
+    def post(self, request: Request, flag_id: int) -> Response:
+        flag = selectors.visible_flags(request.user).filter(pk=flag_id).first()
+        if flag is None:
+            raise Http404
+        serializer = AcknowledgeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        flag = services.acknowledge_flag(flag=flag, by=request.user, note=serializer.validated_data["note"])
+        return Response(FlagSerializer(flag).data)
+
+
+class SummaryView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, patient_id: int) -> Response:
+        patient = visible_patient(request.user, patient_id)
+        summary = selectors.patient_summary(patient, timezone.localdate())
+        record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="summary", patient_ids=[patient.id])
+        return Response(summary.as_dict())
+
+
+class SelfReportSerializer(serializers.Serializer[Any]):
+    items = serializers.JSONField(help_text="Answers as whole numbers, in item order.")
+    client_id = serializers.CharField(required=False, allow_null=True, max_length=64)
+    difficulty = serializers.JSONField(required=False, allow_null=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        refused = {k: ["Computed by the server; do not send it."] for k in ("total", "severity")
+                   if k in self.initial_data}
+        if refused:
+            raise serializers.ValidationError(refused)
+        return attrs
+
+
+class SelfReportView(APIView):
+    """A patient's submission through their link: no login; the token reaches only its own patient's form."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "self_report"
+
+    @extend_schema(request=SelfReportSerializer, responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT})
+    def post(self, request: Request, token: str) -> Response:
+        link = selectors.link_for_token(services.hash_token(token), timezone.now())
+        if link is None:
+            raise Http404
+        serializer = SelfReportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        submission = services.submit_self_report(
+            link=link, items=data["items"], client_id=data.get("client_id"), difficulty=data.get("difficulty")
+        )
+        a = submission.assessment
+        body = {
+            "id": a.id,
+            "instrument": a.instrument,
+            "administered_at": a.administered_at,
+            "crisis_message": settings.MBC_CRISIS_MESSAGE if submission.suicide_flag is not None else None,
+        }
+        return Response(body, status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK)
+

@@ -1,0 +1,558 @@
+"""The clinical rules of measurement-based care as pure functions: facts and `today` in, findings out."""
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+from itertools import combinations
+from typing import Any
+
+MODALITIES = ("psychotherapy", "medication", "combined")
+STAGES = ("acute", "continuation", "maintenance")
+
+# DESIGN §2: after too small a response to one modality, add the other; a combined phase is reviewed as a whole.
+RECOMMENDATION_BY_MODALITY: Mapping[str, str] = {
+    "medication": "add_psychotherapy",
+    "psychotherapy": "add_medication",
+    "combined": "review_treatment",
+}
+# DESIGN §2: continuation and maintenance phases exist to prevent relapse, so any return to moderate counts.
+RELAPSE_PREVENTION_STAGES = ("continuation", "maintenance")
+# DESIGN §2 / FDA antidepressant boxed warning: weekly contact applies where an antidepressant is involved.
+YOUNG_MONITORING_MODALITIES = ("medication", "combined")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Thresholds (settings MBC_RULES)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Every clinical threshold of DESIGN §2; built from settings.MBC_RULES by `Rules.from_mapping`."""
+
+    # Clinic rule (seeds): after 4+ weeks, below 30% improvement add the other modality. ICSI would call 25-49%
+    # "partial response" and < 25% "non-response"; the clinic's 30% is what mbc flags (DESIGN §2).
+    partial_response_below_pct: float = 30.0
+    # Standard definition of response: >= 50% reduction from baseline (DESIGN §2).
+    response_min_pct: float = 50.0
+    # The 4-week checkpoints where treatment decisions are made (DESIGN §2).
+    checkpoint_days: int = 28
+    # Baseline window: day -14 .. day 0, else the earliest score on day 1 .. day 7 (DESIGN §2).
+    baseline_days_before: int = 14
+    baseline_days_after: int = 7
+    # The patient's reminder interval: default 28 days, 7..56 allowed (DESIGN §2).
+    default_interval_days: int = 28
+    min_interval_days: int = 7
+    max_interval_days: int = 56
+    # FDA antidepressant boxed warning: under 25, weekly monitoring during the first 4 weeks (DESIGN §2).
+    young_age_years: int = 25
+    young_interval_days: int = 7
+    young_window_days: int = 28
+    # Overdue at twice the interval in force: 56 days by default (DESIGN §2).
+    overdue_factor: int = 2
+    # A patient gets a new self-report link at most once every 7 days (DESIGN §2).
+    reminder_gap_days: int = 7
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"MBC_RULES[{f.name!r}] must be a number, not {value!r}.")
+            if f.type is int and not isinstance(value, int):
+                raise TypeError(f"MBC_RULES[{f.name!r}] must be a whole number of days or years, not {value!r}.")
+            if f.type is float:
+                object.__setattr__(self, f.name, float(value))
+            if value < 0:
+                raise ValueError(f"MBC_RULES[{f.name!r}] must not be negative, not {value!r}.")
+        divisors_and_intervals = (
+            "checkpoint_days",
+            "min_interval_days",
+            "young_interval_days",
+            "overdue_factor",
+            "reminder_gap_days",
+        )
+        for name in divisors_and_intervals:
+            if getattr(self, name) < 1:
+                raise ValueError(f"MBC_RULES[{name!r}] must be at least 1.")
+        if not self.min_interval_days <= self.default_interval_days <= self.max_interval_days:
+            raise ValueError("MBC_RULES needs min_interval_days <= default_interval_days <= max_interval_days.")
+        if not self.partial_response_below_pct <= self.response_min_pct <= 100:
+            raise ValueError("MBC_RULES needs partial_response_below_pct <= response_min_pct <= 100.")
+
+    @classmethod
+    def from_mapping(cls, d: Mapping[str, Any]) -> "Rules":
+        """Rules from a settings dict; a missing key keeps its default, an unknown key is an error (a typo)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"Unknown MBC_RULES keys: {', '.join(unknown)}.")
+        return cls(**d)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Facts in, findings out
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstrumentRules:
+    """The numbers of one instrument the rules need; they come from the instruments registry."""
+
+    code: str  # "phq9" / "hamd17"
+    remission_max: int  # PHQ-9 4, HAM-D 17 7
+    reliable_change: int  # PHQ-9 6, HAM-D 17 8
+    moderate_min: int  # PHQ-9 10, HAM-D 17 14: the relapse threshold
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    """One primary-instrument total of the patient."""
+
+    assessment_id: int
+    administered_at: datetime  # aware; used only for ordering (then assessment_id)
+    day: date  # clinic-local administered date, already converted by the caller
+    total: int
+    severity: str = ""  # passed through into summaries
+
+
+@dataclass(frozen=True)
+class PhaseFacts:
+    """One treatment phase of one patient, with what the rules need to know about the patient."""
+
+    phase_id: int
+    patient_id: int
+    modality: str
+    stage: str
+    started_on: date
+    ended_on: date | None
+    birth_date: date | None
+    interval_days: int  # the patient's reminder interval (7..56), default 28
+    instrument: InstrumentRules
+
+    def __post_init__(self) -> None:
+        if self.modality not in MODALITIES:
+            raise ValueError(f"Unknown modality {self.modality!r}; expected one of {', '.join(MODALITIES)}.")
+        if self.stage not in STAGES:
+            raise ValueError(f"Unknown stage {self.stage!r}; expected one of {', '.join(STAGES)}.")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A flag (or, with is_reminder, a reminder) the record layer stores once per dedupe_key."""
+
+    kind: str  # partial_response | worsening | relapse | reassessment_overdue | reassessment_due | suicide_risk
+    #            | serotonergic_combination
+    severity: str  # urgent | high | medium | low; "" for the reassessment_due reminder
+    recommendation: str  # add_psychotherapy | add_medication | review_treatment | contact_patient
+    #                      | safety_assessment | review_medications; "" for the reminder
+    dedupe_key: str
+    patient_id: int
+    phase_id: int | None = None
+    assessment_id: int | None = None
+    evidence: Mapping[str, Any] = field(default_factory=dict)  # JSON-serialisable: ISO dates, 1-decimal percentages
+    is_reminder: bool = False  # True only for reassessment_due
+
+
+@dataclass(frozen=True)
+class PointView:
+    """A score as shown in a summary."""
+
+    assessment_id: int
+    total: int
+    severity: str
+    day: date
+
+
+@dataclass(frozen=True)
+class PhaseSummary:
+    """Where a phase stands today: what the caseload and the patient page show."""
+
+    phase_id: int
+    week: int  # (today - started_on) // 7 + 1: days 0-6 are week 1
+    baseline: PointView | None
+    latest: PointView | None
+    reassessment: PointView | None
+    improvement_pct: float | None  # rounded to 1 decimal for display; the category uses the exact value
+    category: str  # no_baseline | too_early | remission | response | improving | partial_response
+    anchor_on: date
+    interval_days: int  # the interval in force today
+    next_due_on: date
+    due: bool  # the reassessment_due condition holds today (only an active phase is ever due)
+    overdue: bool  # the reassessment_overdue condition holds today (only an active phase is ever overdue)
+
+
+@dataclass(frozen=True)
+class MedicationFacts:
+    """One medication of a patient; `serotonergic` already resolved from its class or its own override."""
+
+    medication_id: int
+    patient_id: int
+    serotonergic: bool
+    started_on: date
+    stopped_on: date | None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Small rules, each usable on its own
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def in_remission(total: int, instrument: InstrumentRules) -> bool:
+    """DESIGN §2: in remission at or below the instrument's cutoff (PHQ-9 <= 4, HAM-D 17 <= 7)."""
+    return total <= instrument.remission_max
+
+
+def age_on(birth_date: date, on: date) -> int:
+    """Age in whole years on a day; someone born on 29 February turns a year older on 1 March in common years."""
+    had_birthday = (on.month, on.day) >= (birth_date.month, birth_date.day)
+    return on.year - birth_date.year - (0 if had_birthday else 1)
+
+
+def interval_in_force(phase: PhaseFacts, today: date, rules: Rules) -> int:
+    """The reminder interval that applies today (DESIGN §2)."""
+    # DESIGN §2 / FDA boxed warning: under 25 on the phase's start day, weekly for the phase's first 28 days.
+    if (
+        phase.birth_date is not None
+        and phase.modality in YOUNG_MONITORING_MODALITIES
+        and age_on(phase.birth_date, phase.started_on) < rules.young_age_years
+        and (today - phase.started_on).days < rules.young_window_days
+    ):
+        return rules.young_interval_days
+    # The patient's own interval, kept within the allowed 7..56 days so bad data cannot silence or flood reminders.
+    return min(max(phase.interval_days, rules.min_interval_days), rules.max_interval_days)
+
+
+def improvement(baseline_total: int, reassessment_total: int) -> Fraction | None:
+    """(baseline - reassessment) / baseline x 100, exactly; None when the baseline is 0 (DESIGN §2)."""
+    if baseline_total == 0:
+        return None
+    return Fraction(100 * (baseline_total - reassessment_total), baseline_total)
+
+
+def display_pct(value: Fraction | None) -> float | None:
+    """A percentage rounded to one decimal, halves away from zero (12.25 -> 12.3, not the float's 12.2)."""
+    if value is None:
+        return None
+    tenths = math.floor(abs(value) * 10 + Fraction(1, 2))
+    return -tenths / 10 if value < 0 and tenths else tenths / 10
+
+
+def response_category(
+    *, baseline: ScorePoint | None, reassessment: ScorePoint | None, instrument: InstrumentRules, rules: Rules
+) -> str:
+    """DESIGN §2 response category; the first match wins."""
+    if baseline is None:
+        return "no_baseline"
+    if reassessment is None:
+        return "too_early"
+    if in_remission(reassessment.total, instrument):
+        return "remission"
+    pct = improvement(baseline.total, reassessment.total)
+    if pct is not None and pct >= _exact(rules.response_min_pct):
+        return "response"
+    if pct is not None and pct >= _exact(rules.partial_response_below_pct):
+        return "improving"
+    # Under 30%, no change, worsening, or a rise from a baseline of 0.
+    return "partial_response"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One phase: summary and findings
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def summarize(phase: PhaseFacts, scores: Sequence[ScorePoint], today: date, rules: Rules) -> PhaseSummary:
+    """Where the phase stands today. `scores` may be all of the patient's primary-instrument scores."""
+    return _summary(phase, _select(phase, scores, today, rules), today, rules)
+
+
+def evaluate(phase: PhaseFacts, scores: Sequence[ScorePoint], today: date, rules: Rules) -> list[Finding]:
+    """The flags and the reminder the phase calls for today. `scores` may be all of the patient's scores."""
+    selected = _select(phase, scores, today, rules)
+    summary = _summary(phase, selected, today, rules)
+    findings = [
+        _partial_response(phase, selected, summary, rules),
+        _worsening(phase, selected, rules),
+        _relapse(phase, selected, rules),
+        _overdue(phase, summary, today),
+        _due(phase, summary, today, rules),
+    ]
+    return [finding for finding in findings if finding is not None]
+
+
+@dataclass(frozen=True)
+class _Selected:
+    """The scores of a phase (oldest first) and the ones the rules single out."""
+
+    scores: tuple[ScorePoint, ...]
+    baseline: ScorePoint | None
+    latest: ScorePoint | None
+    reassessment: ScorePoint | None
+    anchor_on: date
+
+
+def _order(score: ScorePoint) -> tuple[datetime, int]:
+    return (score.administered_at, score.assessment_id)
+
+
+def _select(phase: PhaseFacts, scores: Sequence[ScorePoint], today: date, rules: Rules) -> _Selected:
+    def day(score: ScorePoint) -> int:
+        return _day(phase, score)
+
+    # DESIGN §2: the scores of a phase run from day -14 to its end (today while active), never after today.
+    end = today if phase.ended_on is None else min(phase.ended_on, today)
+    own = tuple(
+        sorted((s for s in scores if day(s) >= -rules.baseline_days_before and s.day <= end), key=_order)
+    )
+
+    # DESIGN §2 baseline: the latest score of day -14 .. 0, else the earliest of day 1 .. 7.
+    before = [s for s in own if day(s) <= 0]
+    after = [s for s in own if 1 <= day(s) <= rules.baseline_days_after]
+    baseline = before[-1] if before else after[0] if after else None
+
+    # DESIGN §2 latest: the most recent score after the baseline (any score of the phase when there is none).
+    since_baseline = own if baseline is None else [s for s in own if _order(s) > _order(baseline)]
+    latest = since_baseline[-1] if since_baseline else None
+
+    # DESIGN §2 reassessment: the most recent score on day 28 or later.
+    reassessed = [s for s in own if day(s) >= rules.checkpoint_days]
+    reassessment = reassessed[-1] if reassessed else None
+
+    anchor_on = own[-1].day if own else phase.started_on
+    return _Selected(own, baseline, latest, reassessment, anchor_on)
+
+
+def _summary(phase: PhaseFacts, selected: _Selected, today: date, rules: Rules) -> PhaseSummary:
+    baseline, reassessment = selected.baseline, selected.reassessment
+    interval = interval_in_force(phase, today, rules)
+    phase_age = (today - phase.started_on).days
+    since_anchor = (today - selected.anchor_on).days
+    # DESIGN §2: only an active phase reminds; a phase that ended before today is history.
+    active = phase.ended_on is None or phase.ended_on >= today
+    overdue_after = rules.overdue_factor * interval
+    return PhaseSummary(
+        phase_id=phase.phase_id,
+        week=phase_age // 7 + 1,
+        baseline=_view(baseline),
+        latest=_view(selected.latest),
+        reassessment=_view(reassessment),
+        improvement_pct=(
+            display_pct(improvement(baseline.total, reassessment.total))
+            if baseline is not None and reassessment is not None
+            else None
+        ),
+        category=response_category(
+            baseline=baseline, reassessment=reassessment, instrument=phase.instrument, rules=rules
+        ),
+        anchor_on=selected.anchor_on,
+        interval_days=interval,
+        next_due_on=max(selected.anchor_on + timedelta(days=interval), phase.started_on + timedelta(days=interval)),
+        due=active and since_anchor >= interval and phase_age >= interval,
+        overdue=active and since_anchor >= overdue_after and phase_age >= overdue_after,
+    )
+
+
+def _partial_response(
+    phase: PhaseFacts, selected: _Selected, summary: PhaseSummary, rules: Rules
+) -> Finding | None:
+    baseline, reassessment = selected.baseline, selected.reassessment
+    # DESIGN §2: a baseline already in remission has nothing left to respond; no flag.
+    if summary.category != "partial_response" or baseline is None or reassessment is None:
+        return None
+    if in_remission(baseline.total, phase.instrument):
+        return None
+    # One flag per 4-week checkpoint (day 28-55 is checkpoint 1, 56-83 checkpoint 2, ...).
+    checkpoint = _day(phase, reassessment) // rules.checkpoint_days
+    return Finding(
+        kind="partial_response",
+        severity="medium",
+        recommendation=RECOMMENDATION_BY_MODALITY[phase.modality],
+        dedupe_key=f"phase:{phase.phase_id}:partial_response:{checkpoint}",
+        patient_id=phase.patient_id,
+        phase_id=phase.phase_id,
+        assessment_id=reassessment.assessment_id,
+        evidence={
+            "baseline_total": baseline.total,
+            "baseline_date": baseline.day.isoformat(),
+            "reassessment_total": reassessment.total,
+            "reassessment_date": reassessment.day.isoformat(),
+            "improvement_pct": summary.improvement_pct,
+            "instrument": phase.instrument.code,
+        },
+    )
+
+
+def _worsening(phase: PhaseFacts, selected: _Selected, rules: Rules) -> Finding | None:
+    baseline, latest = selected.baseline, selected.latest
+    if baseline is None or latest is None:
+        return None
+    # DESIGN §2 / Löwe 2004: a rise of the reliable-change threshold or more (PHQ-9 6, HAM-D 17 8), any day.
+    change = latest.total - baseline.total
+    if change < phase.instrument.reliable_change:
+        return None
+    return Finding(
+        kind="worsening",
+        severity="high",
+        recommendation="review_treatment",
+        dedupe_key=f"phase:{phase.phase_id}:worsening:{_day(phase, latest) // rules.checkpoint_days}",
+        patient_id=phase.patient_id,
+        phase_id=phase.phase_id,
+        assessment_id=latest.assessment_id,
+        evidence={
+            "baseline_total": baseline.total,
+            "baseline_date": baseline.day.isoformat(),
+            "latest_total": latest.total,
+            "latest_date": latest.day.isoformat(),
+            "change": change,
+            "instrument": phase.instrument.code,
+        },
+    )
+
+
+def _relapse(phase: PhaseFacts, selected: _Selected, rules: Rules) -> Finding | None:
+    baseline, latest = selected.baseline, selected.latest
+    # DESIGN §2: back at or above the moderate band (PHQ-9 >= 10, HAM-D 17 >= 14).
+    if latest is None or latest.total < phase.instrument.moderate_min:
+        return None
+    # ... after this phase had reached remission (scores after the baseline, before the latest) ...
+    between = [
+        s
+        for s in selected.scores
+        if (baseline is None or _order(s) > _order(baseline)) and _order(s) < _order(latest)
+    ]
+    remitted = [s for s in between if in_remission(s.total, phase.instrument)]
+    # ... or in a continuation or maintenance phase, which exists to prevent exactly this.
+    if not remitted and phase.stage not in RELAPSE_PREVENTION_STAGES:
+        return None
+    return Finding(
+        kind="relapse",
+        severity="high",
+        recommendation="review_treatment",
+        dedupe_key=f"phase:{phase.phase_id}:relapse:{_day(phase, latest) // rules.checkpoint_days}",
+        patient_id=phase.patient_id,
+        phase_id=phase.phase_id,
+        assessment_id=latest.assessment_id,
+        evidence={
+            "latest_total": latest.total,
+            "latest_date": latest.day.isoformat(),
+            "stage": phase.stage,
+            "remission_total": remitted[-1].total if remitted else None,
+            "remission_date": remitted[-1].day.isoformat() if remitted else None,
+            "instrument": phase.instrument.code,
+        },
+    )
+
+
+def _overdue(phase: PhaseFacts, summary: PhaseSummary, today: date) -> Finding | None:
+    if not summary.overdue:
+        return None
+    # Once per gap: a new score moves the anchor, and a later gap is a new flag.
+    return Finding(
+        kind="reassessment_overdue",
+        severity="low",
+        recommendation="contact_patient",
+        dedupe_key=f"phase:{phase.phase_id}:reassessment_overdue:{summary.anchor_on.isoformat()}",
+        patient_id=phase.patient_id,
+        phase_id=phase.phase_id,
+        evidence={
+            "anchor_date": summary.anchor_on.isoformat(),
+            "days_since": (today - summary.anchor_on).days,
+            "interval_days": summary.interval_days,
+        },
+    )
+
+
+def _due(phase: PhaseFacts, summary: PhaseSummary, today: date, rules: Rules) -> Finding | None:
+    if not summary.due:
+        return None
+    # DESIGN §2: a new link at most once every 7 days; a daily sweep gets one key per 7-day window after the due day.
+    window = (today - summary.next_due_on).days // rules.reminder_gap_days
+    return Finding(
+        kind="reassessment_due",
+        severity="",
+        recommendation="",
+        dedupe_key=f"patient:{phase.patient_id}:reassessment_due:{summary.next_due_on.isoformat()}:{window}",
+        patient_id=phase.patient_id,
+        phase_id=phase.phase_id,
+        evidence={
+            "anchor_date": summary.anchor_on.isoformat(),
+            "next_due_on": summary.next_due_on.isoformat(),
+            "days_since": (today - summary.anchor_on).days,
+            "interval_days": summary.interval_days,
+        },
+        is_reminder=True,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Safety checks outside a phase
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def serotonergic_findings(medications: Sequence[MedicationFacts], day: date) -> list[Finding]:
+    """DESIGN §2: two serotonergic medications of one patient active on the same day (serotonin syndrome risk)."""
+
+    def active(m: MedicationFacts) -> bool:
+        return m.serotonergic and m.started_on <= day and (m.stopped_on is None or m.stopped_on >= day)
+
+    by_patient: dict[int, set[int]] = {}
+    for m in medications:
+        if active(m):
+            by_patient.setdefault(m.patient_id, set()).add(m.medication_id)
+    findings = []
+    for patient_id in sorted(by_patient):
+        # Once per pair, smaller id first, whatever order the medications came in.
+        for first, second in combinations(sorted(by_patient[patient_id]), 2):
+            findings.append(
+                Finding(
+                    kind="serotonergic_combination",
+                    severity="high",
+                    recommendation="review_medications",
+                    dedupe_key=f"patient:{patient_id}:serotonergic_combination:{first}-{second}",
+                    patient_id=patient_id,
+                    evidence={"medication_ids": [first, second], "day": day.isoformat()},
+                )
+            )
+    return findings
+
+
+def suicide_finding(
+    *, patient_id: int, assessment_id: int, instrument_code: str, item_number: int | None, items: Sequence[int]
+) -> Finding | None:
+    """DESIGN §2: any answer >= 1 on the suicide item (PHQ-9 item 9, HAM-D 17 item 3) is urgent, once per assessment."""
+    if item_number is None:
+        return None
+    if not 1 <= item_number <= len(items):
+        raise ValueError(f"{instrument_code} has no answer for its suicide item {item_number}.")
+    answer = items[item_number - 1]
+    if answer < 1:
+        return None
+    return Finding(
+        kind="suicide_risk",
+        severity="urgent",
+        recommendation="safety_assessment",
+        dedupe_key=f"assessment:{assessment_id}:suicide_risk",
+        patient_id=patient_id,
+        assessment_id=assessment_id,
+        evidence={"instrument": instrument_code, "item_number": item_number, "answer": answer},
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _day(phase: PhaseFacts, score: ScorePoint) -> int:
+    return (score.day - phase.started_on).days
+
+
+def _exact(value: float) -> Fraction:
+    # The percentage as written in settings (30.0 -> 30 exactly), so 20 -> 14 is 30.0% and counts as >= 30.
+    return Fraction(str(value))
+
+
+def _view(score: ScorePoint | None) -> PointView | None:
+    if score is None:
+        return None
+    return PointView(assessment_id=score.assessment_id, total=score.total, severity=score.severity, day=score.day)

@@ -1,0 +1,117 @@
+"""Flags for clinicians, reminders to patients (an outbox), and self-report links."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from instruments.models import Assessment
+from patients.models import Patient, TreatmentPhase
+
+
+class FlagKind(models.TextChoices):
+    SUICIDE_RISK = "suicide_risk", "Suicide risk"
+    PARTIAL_RESPONSE = "partial_response", "Partial response"
+    WORSENING = "worsening", "Worsening"
+    RELAPSE = "relapse", "Relapse"
+    SEROTONERGIC_COMBINATION = "serotonergic_combination", "Serotonergic combination"
+    REASSESSMENT_OVERDUE = "reassessment_overdue", "Reassessment overdue"
+
+
+class FlagSeverity(models.TextChoices):
+    URGENT = "urgent", "Urgent"
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+SEVERITY_RANK = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
+
+
+class Recommendation(models.TextChoices):
+    ADD_PSYCHOTHERAPY = "add_psychotherapy", "Add psychotherapy"
+    ADD_MEDICATION = "add_medication", "Add medication"
+    REVIEW_TREATMENT = "review_treatment", "Review treatment"
+    SAFETY_ASSESSMENT = "safety_assessment", "Safety assessment now"
+    REVIEW_MEDICATIONS = "review_medications", "Review medications"
+    CONTACT_PATIENT = "contact_patient", "Contact the patient"
+
+
+class FlagStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Flag(models.Model):
+    """A finding a clinician must see. Never deleted; unique on dedupe_key so no check raises it twice."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="flags")
+    phase = models.ForeignKey(TreatmentPhase, on_delete=models.PROTECT, null=True, blank=True, related_name="flags")
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, null=True, blank=True, related_name="flags")
+    kind = models.CharField(max_length=32, choices=FlagKind.choices)
+    severity = models.CharField(max_length=8, choices=FlagSeverity.choices)
+    recommendation = models.CharField(max_length=24, choices=Recommendation.choices)
+    status = models.CharField(max_length=16, choices=FlagStatus.choices, default=FlagStatus.OPEN)
+    evidence = models.JSONField(default=dict)
+    dedupe_key = models.CharField(max_length=160, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["patient", "status"]), models.Index(fields=["status", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} flag #{self.id} ({self.status})"
+
+
+class Reminder(models.Model):
+    """An outbox row: a reassessment reminder to send. Written with the finding; a periodic task sends it."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "", "Pending"
+        SENT = "sent", "Sent"
+        NO_EMAIL = "no_email", "No email address"
+        FAILED = "failed", "Failed"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="reminders")
+    phase = models.ForeignKey(TreatmentPhase, on_delete=models.PROTECT, null=True, related_name="reminders")
+    kind = models.CharField(max_length=32, default="reassessment_due")
+    due_on = models.DateField()
+    dedupe_key = models.CharField(max_length=160, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["patient", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"reminder #{self.id} for patient {self.patient_id}"
+
+
+class SelfReportLink(models.Model):
+    """A patient's no-login link. Only the SHA-256 of the 256-bit token is stored; the token itself is in the email."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="self_report_links")
+    instrument = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reminder = models.ForeignKey(Reminder, on_delete=models.PROTECT, null=True, blank=True, related_name="links")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"link #{self.id} for patient {self.patient_id}"

@@ -1,0 +1,435 @@
+"""Writes of the checks: submissions with their safety check, evaluation, the sweep, flags, links and reminders."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from instruments import definitions
+from instruments.models import Assessment
+from instruments.services import record_assessment
+from patients.models import AuditEvent, Medication, Patient, TreatmentPhase
+from patients.services import add_medication, record_audit, start_phase
+from reassessment import engine
+from reassessment.models import Flag, FlagKind, FlagStatus, Reminder, SelfReportLink
+from reassessment.selectors import active_phase_facts, rules, score_points
+
+log = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 5
+CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Submission:
+    assessment: Assessment
+    created: bool
+    suicide_flag: Flag | None
+
+
+@dataclass
+class Counts:
+    """What one evaluation or sweep raised: printed by run_reassessment and returned by the tasks."""
+
+    phases: int = 0
+    flags: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    reminders: int = 0
+    resolved: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.phases += other.phases
+        for kind, n in other.flags.items():
+            self.flags[kind] += n
+        self.reminders += other.reminders
+        self.resolved += other.resolved
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "phases": self.phases,
+            "flags": dict(self.flags),
+            "reminders": self.reminders,
+            "resolved": self.resolved,
+        }
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def enqueue_evaluation(patient_id: int) -> None:
+    """Queue evaluate_patient; a broker outage is logged, not raised: the daily sweep re-derives everything."""
+    from reassessment.tasks import evaluate_patient
+
+    try:
+        evaluate_patient.delay(patient_id)
+    except Exception as exc:  # kombu raises OperationalError and friends; none of them may fail a saved submission
+        log.warning(
+            "could not queue evaluate_patient for patient %s (%s); the sweep will catch up",
+            patient_id,
+            type(exc).__name__,
+        )
+
+
+def _flag_from(finding: engine.Finding) -> Flag:
+    return Flag(
+        patient_id=finding.patient_id,
+        phase_id=finding.phase_id,
+        assessment_id=finding.assessment_id,
+        kind=finding.kind,
+        severity=finding.severity,
+        recommendation=finding.recommendation,
+        evidence=dict(finding.evidence),
+        dedupe_key=finding.dedupe_key,
+    )
+
+
+def raise_flag(finding: engine.Finding) -> tuple[Flag, bool]:
+    """One flag, idempotent on its dedupe_key (the unique constraint decides, not a prior read)."""
+    flag = _flag_from(finding)
+    values = {
+        f: getattr(flag, f)
+        for f in ("patient_id", "phase_id", "assessment_id", "kind", "severity", "recommendation", "evidence")
+    }
+    return Flag.objects.get_or_create(dedupe_key=finding.dedupe_key, defaults=values)
+
+
+@transaction.atomic
+def submit_assessment(
+    *,
+    patient: Patient,
+    instrument: str,
+    items: object,
+    administered_at: object,
+    source: str,
+    entered_by: Any = None,
+    client_id: str | None = None,
+    difficulty: object = None,
+    now: datetime | None = None,
+) -> Submission:
+    """Record an assessment and, in the same transaction, raise its suicide flag; evaluate after commit."""
+    assessment, created = record_assessment(
+        patient=patient,
+        instrument=instrument,
+        items=items,
+        administered_at=administered_at,
+        source=source,
+        entered_by=entered_by,
+        client_id=client_id,
+        difficulty=difficulty,
+        now=now,
+    )
+    definition = definitions.get(assessment.instrument)
+    finding = engine.suicide_finding(
+        patient_id=patient.id,
+        assessment_id=assessment.id,
+        instrument_code=definition.code,
+        item_number=definition.suicide_item,
+        items=assessment.items,
+    )
+    flag = raise_flag(finding)[0] if finding is not None else None
+    if created:
+        action = AuditEvent.Action.SUBMIT if source == "self_report" else AuditEvent.Action.CREATE
+        record_audit(
+            user=entered_by, action=action, what="assessment", patient_ids=[patient.id], object_id=assessment.id
+        )
+        transaction.on_commit(lambda: enqueue_evaluation(patient.id))
+    return Submission(assessment=assessment, created=created, suicide_flag=flag)
+
+
+@transaction.atomic
+def submit_self_report(
+    *, link: SelfReportLink, items: object, client_id: str | None = None, difficulty: object = None
+) -> Submission:
+    """A patient's own submission through their link, dated now, on the link's instrument."""
+    now = timezone.now()
+    submission = submit_assessment(
+        patient=link.patient,
+        instrument=link.instrument,
+        items=items,
+        administered_at=now,
+        source="self_report",
+        client_id=client_id,
+        difficulty=difficulty,
+        now=now,
+    )
+    SelfReportLink.objects.filter(pk=link.pk).update(last_used_at=now)
+    return submission
+
+
+@transaction.atomic
+def change_phase(
+    *, patient: Patient, by: Any, modality: str, stage: str, started_on: date, therapy: str = "", notes: str = ""
+) -> TreatmentPhase:
+    """Start a new treatment phase (ending the active one) and re-evaluate the patient after commit."""
+    phase = start_phase(
+        patient=patient, by=by, modality=modality, stage=stage, started_on=started_on, therapy=therapy, notes=notes
+    )
+    transaction.on_commit(lambda: enqueue_evaluation(patient.id))
+    return phase
+
+
+def _active_serotonergic(patient_ids: Iterable[int] | None, day: date) -> Iterable[engine.MedicationFacts]:
+    meds = Medication.objects.filter(serotonergic=True, started_on__lte=day, patient__active=True).filter(
+        Q(stopped_on__isnull=True) | Q(stopped_on__gte=day)
+    )
+    if patient_ids is not None:
+        meds = meds.filter(patient_id__in=list(patient_ids))
+    rows = meds.order_by("patient_id", "id").values_list("id", "patient_id", "started_on", "stopped_on")
+    for mid, pid, started_on, stopped_on in rows.iterator(chunk_size=5000):
+        yield engine.MedicationFacts(
+            medication_id=mid, patient_id=pid, serotonergic=True, started_on=started_on, stopped_on=stopped_on
+        )
+
+
+def check_serotonergic(*, day: date, patient_ids: Iterable[int] | None = None) -> Counts:
+    """Raise serotonergic_combination flags for every pair active on `day` (all patients when None)."""
+    counts = Counts()
+    batch: list[engine.Finding] = []
+    group: list[engine.MedicationFacts] = []
+    for med in _active_serotonergic(patient_ids, day):
+        if group and group[0].patient_id != med.patient_id:
+            batch.extend(engine.serotonergic_findings(group, day))
+            group = []
+        group.append(med)
+        if len(batch) >= 1000:
+            counts.add(_persist(batch, patient_ids=[], now=timezone.now()))
+            batch = []
+    batch.extend(engine.serotonergic_findings(group, day))
+    counts.add(_persist(batch, patient_ids=[], now=timezone.now()))
+    return counts
+
+
+@transaction.atomic
+def record_medication(
+    *,
+    patient: Patient,
+    by: Any,
+    name: str,
+    drug_class: str,
+    started_on: date,
+    serotonergic: bool | None = None,
+    dose: str = "",
+    stopped_on: date | None = None,
+    today: date | None = None,
+) -> tuple[Medication, list[Flag]]:
+    """Record a medication and check, synchronously for today, for two serotonergic drugs at once."""
+    medication = add_medication(
+        patient=patient,
+        by=by,
+        name=name,
+        drug_class=drug_class,
+        started_on=started_on,
+        serotonergic=serotonergic,
+        dose=dose,
+        stopped_on=stopped_on,
+    )
+    today = today or timezone.localdate()
+    findings = engine.serotonergic_findings(list(_active_serotonergic([patient.id], today)), today)
+    flags = [raise_flag(f)[0] for f in findings]
+    return medication, flags
+
+
+def _persist(findings: Sequence[engine.Finding], *, patient_ids: Iterable[int], now: datetime) -> Counts:
+    """Insert new flags and reminders (ignore_conflicts on dedupe_key) and resolve overdue flags whose gap closed.
+
+    `patient_ids` are the patients fully evaluated here: their open overdue flags not found again are resolved.
+    A bounded number of queries whatever the number of findings.
+    """
+    counts = Counts()
+    flag_findings = [f for f in findings if not f.is_reminder]
+    reminder_findings = [f for f in findings if f.is_reminder]
+    if flag_findings:
+        keys = [f.dedupe_key for f in flag_findings]
+        existing = set(Flag.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+        new = [f for f in flag_findings if f.dedupe_key not in existing]
+        Flag.objects.bulk_create([_flag_from(f) for f in new], ignore_conflicts=True)
+        for f in new:
+            counts.flags[f.kind] += 1
+    if reminder_findings:
+        # At most one reminder per patient in any 7 days, whatever the key says (a phase change moves the key).
+        gap = timedelta(days=rules().reminder_gap_days)
+        recent = set(
+            Reminder.objects.filter(
+                patient_id__in=[f.patient_id for f in reminder_findings], created_at__gt=now - gap
+            ).values_list("patient_id", flat=True)
+        )
+        fresh = [f for f in reminder_findings if f.patient_id not in recent]
+        if fresh:
+            created = Reminder.objects.bulk_create(
+                [
+                    Reminder(
+                        patient_id=f.patient_id,
+                        phase_id=f.phase_id,
+                        due_on=date.fromisoformat(str(f.evidence["next_due_on"])),
+                        dedupe_key=f.dedupe_key,
+                    )
+                    for f in fresh
+                ],
+                ignore_conflicts=True,
+            )
+            counts.reminders += len(created)
+    ids = list(patient_ids)
+    if ids:
+        still_overdue = [f.dedupe_key for f in flag_findings if f.kind == FlagKind.REASSESSMENT_OVERDUE]
+        counts.resolved += (
+            Flag.objects.filter(
+                patient_id__in=ids,
+                kind=FlagKind.REASSESSMENT_OVERDUE,
+                status__in=[FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED],
+            )
+            .exclude(dedupe_key__in=still_overdue)
+            .update(status=FlagStatus.RESOLVED, resolved_at=now)
+        )
+    return counts
+
+
+def evaluate_facts(facts: Sequence[engine.PhaseFacts], today: date, *, now: datetime | None = None) -> Counts:
+    """Run the engine over loaded phase facts and persist what it finds (the shared core of task and sweep)."""
+    now = now or timezone.now()
+    points = score_points(facts)
+    current = rules()
+    findings: list[engine.Finding] = []
+    for f in facts:
+        findings.extend(engine.evaluate(f, points.get(f.patient_id, []), today, current))
+    counts = _persist(findings, patient_ids=[f.patient_id for f in facts], now=now)
+    counts.phases += len(facts)
+    return counts
+
+
+def active_phases() -> Any:
+    return TreatmentPhase.objects.filter(ended_on__isnull=True, patient__active=True)
+
+
+@transaction.atomic
+def evaluate_patient(patient_id: int, *, today: date | None = None) -> Counts:
+    """The on-submit check of one patient (the Celery task calls this)."""
+    today = today or timezone.localdate()
+    facts = active_phase_facts(active_phases().filter(patient_id=patient_id))
+    return evaluate_facts(facts, today)
+
+
+def sweep(*, today: date | None = None, batch_size: int = 2000) -> Counts:
+    """Every active phase, in keyset batches of `batch_size` (flat memory, a fixed number of queries per batch).
+
+    Re-derives everything from the database, so a lost task or a missed day delays a flag but never loses it, and
+    running it twice (or on two workers at once) creates nothing twice: the dedupe keys are unique.
+    """
+    today = today or timezone.localdate()
+    counts = Counts()
+    last_id = 0
+    while True:
+        with transaction.atomic():
+            facts = active_phase_facts(active_phases().filter(id__gt=last_id).order_by("id")[:batch_size])
+            if not facts:
+                break
+            counts.add(evaluate_facts(facts, today))
+        last_id = facts[-1].phase_id
+    counts.add(check_serotonergic(day=today))
+    return counts
+
+
+@transaction.atomic
+def acknowledge_flag(*, flag: Flag, by: Any, note: str = "") -> Flag:
+    """open -> acknowledged, by a clinician with an optional note; a claim by conditional update."""
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise ValidationError({"note": ["Keep the note under 2000 characters."]})
+    changed = Flag.objects.filter(pk=flag.pk, status=FlagStatus.OPEN).update(
+        status=FlagStatus.ACKNOWLEDGED, acknowledged_by=by, acknowledged_at=timezone.now(), note=note
+    )
+    if not changed:
+        raise ValidationError({"status": [f"This flag is already {Flag.objects.get(pk=flag.pk).status}."]})
+    record_audit(
+        user=by, action=AuditEvent.Action.UPDATE, what="flag", patient_ids=[flag.patient_id], object_id=flag.pk
+    )
+    flag.refresh_from_db()
+    return flag
+
+
+def issue_link(
+    *, patient: Patient, by: Any = None, reminder: Reminder | None = None, now: datetime | None = None
+) -> tuple[SelfReportLink, str]:
+    """A new self-report link; returns (link, token). The token is shown once and stored only as its hash."""
+    now = now or timezone.now()
+    token = secrets.token_urlsafe(32)  # URL-safe base64 of 32 random bytes (256 bits)
+    link = SelfReportLink.objects.create(
+        patient=patient,
+        instrument=definitions.self_report_instrument(patient.primary_instrument).code,
+        token_hash=hash_token(token),
+        expires_at=now + timedelta(days=settings.MBC_SELF_REPORT_LINK_DAYS),
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+        reminder=reminder,
+    )
+    if by is not None:
+        record_audit(
+            user=by,
+            action=AuditEvent.Action.CREATE,
+            what="self_report_link",
+            patient_ids=[patient.id],
+            object_id=link.id,
+        )
+    return link, token
+
+
+def link_url(token: str) -> str:
+    return f"{settings.MBC_BASE_URL}/r/{token}/"
+
+
+def reminder_email(token: str, expires_at: datetime) -> tuple[str, str]:
+    """Subject and body; no name, score or diagnosis (an email can be read over a shoulder)."""
+    subject = "Your check-in questionnaire"
+    body = (
+        "Hello,\n\nYour care team asks you to fill in a short questionnaire about how you have been feeling over "
+        "the last two weeks. It takes about two minutes:\n\n"
+        f"{link_url(token)}\n\n"
+        f"The link works until {timezone.localtime(expires_at):%d %B %Y}. If you did not expect this message, "
+        "please contact the clinic.\n"
+    )
+    return subject, body
+
+
+def send_pending_reminders(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """The outbox loop: claim each unsent reminder by conditional update, make its link, send it, mark it."""
+    now = now or timezone.now()
+    sent = skipped = failed = 0
+    pending = Q(sent_at__isnull=True, outcome=Reminder.Outcome.PENDING, attempts__lt=MAX_SEND_ATTEMPTS)
+    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
+    ids = list(Reminder.objects.filter(pending & claimable).order_by("id").values_list("id", flat=True)[:limit])
+    for reminder_id in ids:
+        if not Reminder.objects.filter(pending & claimable, pk=reminder_id).update(
+            claimed_at=now, attempts=F("attempts") + 1
+        ):
+            continue  # another sender claimed it first
+        reminder = Reminder.objects.select_related("patient").get(pk=reminder_id)
+        patient = reminder.patient
+        if not patient.email or not patient.active:
+            Reminder.objects.filter(pk=reminder_id).update(outcome=Reminder.Outcome.NO_EMAIL, sent_at=now)
+            skipped += 1
+            continue
+        with transaction.atomic():
+            link, token = issue_link(patient=patient, reminder=reminder, now=now)
+            subject, body = reminder_email(token, link.expires_at)
+        try:
+            send_mail(subject, body, None, [patient.email])
+        except Exception as exc:  # SMTP errors are many; the row stays pending and is retried, up to 5 attempts
+            log.warning("reminder %s not sent (%s)", reminder_id, type(exc).__name__)
+            if reminder.attempts + 1 >= MAX_SEND_ATTEMPTS:
+                Reminder.objects.filter(pk=reminder_id).update(outcome=Reminder.Outcome.FAILED)
+            failed += 1
+            continue
+        Reminder.objects.filter(pk=reminder_id).update(outcome=Reminder.Outcome.SENT, sent_at=timezone.now())
+        sent += 1
+    return {"sent": sent, "no_email": skipped, "failed": failed}

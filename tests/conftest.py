@@ -1,0 +1,108 @@
+"""Shared fixtures: personas (alice on the care team, bob off it), API clients, frozen clinic time, real services."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from patients.models import Patient, Role
+from patients.services import create_clinician, create_patient
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PASSWORD = "a-long-test-password-42"
+# A Thursday, mid-morning, clinic-local; every test that needs "now" freezes it here or injects its own.
+NOW = datetime(2026, 3, 12, 10, 0, tzinfo=ZoneInfo(settings.TIME_ZONE))
+TODAY = NOW.date()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if IN_CI and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise pytest.UsageError("CI=true: the tests must run on PostgreSQL; set DATABASE_URL=postgres://...")
+    # Unit tests never talk to a broker; the tests marked `services` point Celery at real Redis themselves.
+    from mbc.celery import app
+
+    app.conf.broker_url = "memory://"
+
+
+def service_url(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def reachable(url: str) -> bool:
+    parts = urlparse(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def require(condition: bool, what: str) -> None:
+    """Under CI a missing service fails the test; on a laptop it skips with the reason."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {what}")
+    pytest.skip(what)
+
+
+@pytest.fixture
+def frozen() -> Iterator[Any]:
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def make_clinician(username: str, role: str = Role.THERAPIST) -> Any:
+    return create_clinician(username=username, email=f"{username}@clinic.test", role=role, password=PASSWORD)
+
+
+@pytest.fixture
+def alice(db: None) -> Any:
+    return make_clinician("alice", Role.PRESCRIBER)
+
+
+@pytest.fixture
+def bob(db: None) -> Any:
+    return make_clinician("bob", Role.THERAPIST)
+
+
+@pytest.fixture
+def charlie(db: None) -> Any:
+    return make_clinician("charlie", Role.CARE_MANAGER)
+
+
+def make_patient(by: Any, external_id: str = "MRN-1", **kwargs: Any) -> Patient:
+    values: dict[str, Any] = {"display_name": f"Patient {external_id}", "birth_date": date(1980, 5, 17)}
+    values.update(kwargs)
+    return create_patient(created_by=by, external_id=external_id, **values)
+
+
+@pytest.fixture
+def patient(alice: Any) -> Patient:
+    return make_patient(alice, email="pat@example.test")
+
+
+def client_for(user: Any) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def alice_api(alice: Any) -> APIClient:
+    return client_for(alice)
+
+
+@pytest.fixture
+def bob_api(bob: Any) -> APIClient:
+    return client_for(bob)
