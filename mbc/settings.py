@@ -199,6 +199,8 @@ else:
     # Longer than any countdown we use, so Redis does not redeliver a task that is merely waiting.
     # socket_connect_timeout: a submission whose broker is unreachable answers promptly (the sweep catches up).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600, "socket_connect_timeout": 2}
+# One queue name per deployment, so two clinics (or a test run) can share one Redis without sharing work.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="mbc")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -1,0 +1,12 @@
+# One image for web, worker and beat (see docker-compose.yml).
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 MBC_VAR_DIR=/app/var
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN useradd --system --home /app mbc && mkdir -p /app/var && chown -R mbc /app/var
+USER mbc
+RUN MBC_MODE=development python manage.py collectstatic --noinput -v0
+EXPOSE 8000
+CMD ["gunicorn", "mbc.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]
