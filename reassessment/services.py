@@ -268,7 +268,14 @@ def _persist(findings: Sequence[engine.Finding], *, patient_ids: Iterable[int], 
         )
         fresh = [f for f in reminder_findings if f.patient_id not in recent]
         if fresh:
-            created = Reminder.objects.bulk_create(
+            known = set(
+                Reminder.objects.filter(dedupe_key__in=[f.dedupe_key for f in fresh]).values_list(
+                    "dedupe_key", flat=True
+                )
+            )
+            fresh = [f for f in fresh if f.dedupe_key not in known]
+        if fresh:
+            Reminder.objects.bulk_create(
                 [
                     Reminder(
                         patient_id=f.patient_id,
@@ -280,7 +287,7 @@ def _persist(findings: Sequence[engine.Finding], *, patient_ids: Iterable[int], 
                 ],
                 ignore_conflicts=True,
             )
-            counts.reminders += len(created)
+            counts.reminders += len(fresh)
     ids = list(patient_ids)
     if ids:
         still_overdue = [f.dedupe_key for f in flag_findings if f.kind == FlagKind.REASSESSMENT_OVERDUE]
