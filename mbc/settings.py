@@ -6,7 +6,6 @@ import secrets
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("MBC_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -18,8 +17,15 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 # `development` (the default) works with no configuration at all; `production` requires the
 # variables below and refuses to start, with one sentence, when one is missing or malformed.
 MBC_MODE = env.str("MBC_MODE", default="development")
+
+
+def _stop(sentence: str) -> None:
+    """Stop start-up with one sentence (no traceback): web server, worker, beat and manage.py alike."""
+    raise SystemExit(f"mbc cannot start: {sentence}")
+
+
 if MBC_MODE not in ("development", "production"):
-    raise ImproperlyConfigured(f"MBC_MODE must be 'development' or 'production', not {MBC_MODE!r}.")
+    _stop(f"MBC_MODE must be 'development' or 'production', not {MBC_MODE!r}.")
 PRODUCTION = MBC_MODE == "production"
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "MBC_BASE_URL", "CELERY_BROKER_URL")
 
@@ -30,7 +36,7 @@ def _require_production_settings() -> None:
         if name == "CELERY_BROKER_URL" and os.environ.get("REDIS_URL"):
             continue
         if not os.environ.get(name, "").strip():
-            raise ImproperlyConfigured(f"{name} must be set when MBC_MODE=production.")
+            _stop(f"{name} must be set when MBC_MODE=production.")
 
 if PRODUCTION:
     _require_production_settings()
@@ -40,7 +46,30 @@ def _typed(read, name: str, **kwargs):  # type: ignore[no-untyped-def]
     try:
         return read(name, **kwargs)
     except (ValueError, environ.ImproperlyConfigured) as exc:
-        raise ImproperlyConfigured(f"Environment variable {name} is malformed: {exc}.") from None
+        _stop(f"the environment variable {name} is malformed ({exc}).")
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+def _bool(name: str, default: bool) -> bool:
+    """A strict boolean: 'maybe' is an error, not False."""
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw not in _TRUE | _FALSE:
+        _stop(f"the environment variable {name} must be true or false, not {raw!r}.")
+    return raw in _TRUE
+
+
+def _database(name: str, default: str) -> dict:  # type: ignore[type-arg]
+    url = env.str(name, default=default)
+    if url.split(":", 1)[0] not in ("sqlite", "postgres", "postgresql", "pgsql"):
+        _stop(f"{name} must be a sqlite:/// or postgres:// URL.")
+    try:
+        return environ.Env.db_url_config(url)
+    except (ValueError, KeyError) as exc:
+        _stop(f"{name} is malformed ({exc}).")
+        raise
+
 
 def _dev_secret_key() -> str:
     """A development key generated once into var/, so sessions survive restarts without configuration."""
@@ -52,11 +81,11 @@ def _dev_secret_key() -> str:
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or _dev_secret_key()
 if PRODUCTION and len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long when MBC_MODE=production.")
+    _stop("SECRET_KEY must be at least 50 characters long when MBC_MODE=production.")
 
-DEBUG = _typed(env.bool, "DEBUG", default=not PRODUCTION)
+DEBUG = _bool("DEBUG", default=not PRODUCTION)
 if PRODUCTION and DEBUG:
-    raise ImproperlyConfigured("DEBUG must be off when MBC_MODE=production.")
+    _stop("DEBUG must be off when MBC_MODE=production.")
 ALLOWED_HOSTS = _typed(env.list, "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = _typed(env.list, "CSRF_TRUSTED_ORIGINS", default=[])
 MBC_BASE_URL = env.str("MBC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -110,7 +139,7 @@ TEMPLATES = [
 
 # SQLite under var/ when DATABASE_URL is unset; PostgreSQL (postgres://...) in production and CI.
 DATABASES = {
-    "default": _typed(env.db_url, "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'mbc.sqlite3'}"),
+    "default": _database("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'mbc.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server, worker and beat share the file without "database is locked".
@@ -213,14 +242,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_TIMEOUT = _typed(env.float, "CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_ALWAYS_EAGER = _typed(env.bool, "CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = _typed(env.int, "EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = _typed(env.bool, "EMAIL_USE_TLS", default=False)
+EMAIL_USE_TLS = _bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mbc <no-reply@localhost>")
 
 # The clinical thresholds (DESIGN §2), all in one place; reassessment.engine.Rules reads them.
@@ -259,7 +288,7 @@ LOGGING = {
 # Production hardening; passes `manage.py check --deploy`.
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
-SECURE_SSL_REDIRECT = _typed(env.bool, "SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
 SECURE_HSTS_SECONDS = _typed(env.int, "SECURE_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION

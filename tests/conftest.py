@@ -56,6 +56,14 @@ def require(condition: bool, what: str) -> None:
     pytest.skip(what)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttles() -> None:
+    """Throttle counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def frozen() -> Iterator[Any]:
     with time_machine.travel(NOW, tick=False) as traveller:
