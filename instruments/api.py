@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -83,8 +83,12 @@ class AssessmentListView(APIView):
                 return Response({"instrument": ["Unknown instrument."]}, status=status.HTTP_400_BAD_REQUEST)
             assessments = assessments.filter(instrument=instrument)
         rows = list(assessments)
-        record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="assessments",
-                     patient_ids=sorted({a.patient_id for a in rows}))
+        record_audit(
+            user=request.user,
+            action=AuditEvent.Action.VIEW,
+            what="assessments",
+            patient_ids=sorted({a.patient_id for a in rows}),
+        )
         return Response(AssessmentSerializer(rows, many=True).data)
 
     @extend_schema(request=AssessmentInputSerializer, responses={201: AssessmentSerializer, 200: AssessmentSerializer})
@@ -117,6 +121,11 @@ def definition_as_dict(d: definitions.Definition) -> dict[str, Any]:
 
 
 class InstrumentListView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        responses=OpenApiResponse(
+            response={"type": "array", "items": {"type": "object", "additionalProperties": True}},
+            description="Instrument definitions: code, version, name, rater, items with anchors, bands, cut-offs.",
+        )
+    )
     def get(self, request: Request) -> Response:
         return Response([definition_as_dict(d) for d in definitions.REGISTRY.values()])

@@ -72,8 +72,12 @@ class FlagListView(APIView):
         if errors:
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
         rows = list(flags.order_by("-created_at", "-id"))
-        record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="flags",
-                     patient_ids=sorted({f.patient_id for f in rows}))
+        record_audit(
+            user=request.user,
+            action=AuditEvent.Action.VIEW,
+            what="flags",
+            patient_ids=sorted({f.patient_id for f in rows}),
+        )
         return Response(FlagSerializer(rows, many=True).data)
 
 
@@ -89,13 +93,50 @@ class FlagAcknowledgeView(APIView):
         return Response(FlagSerializer(flag).data)
 
 
+class PointSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    total = serializers.IntegerField()
+    severity = serializers.CharField()
+    date = serializers.DateField()
+
+
+class SummaryPhaseSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    modality = serializers.CharField()
+    stage = serializers.CharField()
+    started_on = serializers.DateField()
+    week = serializers.IntegerField()
+
+
+class SummarySerializer(serializers.Serializer[Any]):
+    """DESIGN §3 summary; category is `no_phase` when the patient has no active phase."""
+
+    instrument = serializers.CharField()
+    phase = SummaryPhaseSerializer(allow_null=True)
+    baseline = PointSerializer(allow_null=True)
+    latest = PointSerializer(allow_null=True)
+    reassessment = PointSerializer(allow_null=True)
+    improvement_pct = serializers.FloatField(allow_null=True)
+    category = serializers.ChoiceField(
+        choices=["no_phase", "no_baseline", "too_early", "remission", "response", "improving", "partial_response"]
+    )
+    next_due_on = serializers.DateField(allow_null=True)
+
+
+class SelfReportResultSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    instrument = serializers.CharField()
+    administered_at = serializers.DateTimeField()
+    crisis_message = serializers.CharField(allow_null=True)
+
+
 class SummaryView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=SummarySerializer)
     def get(self, request: Request, patient_id: int) -> Response:
         patient = visible_patient(request.user, patient_id)
         summary = selectors.patient_summary(patient, timezone.localdate())
         record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="summary", patient_ids=[patient.id])
-        return Response(summary.as_dict())
+        return Response(SummarySerializer(summary.as_dict()).data)
 
 
 class SelfReportSerializer(serializers.Serializer[Any]):
@@ -104,8 +145,9 @@ class SelfReportSerializer(serializers.Serializer[Any]):
     difficulty = serializers.JSONField(required=False, allow_null=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        refused = {k: ["Computed by the server; do not send it."] for k in ("total", "severity")
-                   if k in self.initial_data}
+        refused = {
+            k: ["Computed by the server; do not send it."] for k in ("total", "severity") if k in self.initial_data
+        }
         if refused:
             raise serializers.ValidationError(refused)
         return attrs
@@ -119,7 +161,9 @@ class SelfReportView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "self_report"
 
-    @extend_schema(request=SelfReportSerializer, responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request=SelfReportSerializer, responses={201: SelfReportResultSerializer, 200: SelfReportResultSerializer}
+    )
     def post(self, request: Request, token: str) -> Response:
         link = selectors.link_for_token(services.hash_token(token), timezone.now())
         if link is None:
@@ -138,4 +182,3 @@ class SelfReportView(APIView):
             "crisis_message": settings.MBC_CRISIS_MESSAGE if submission.suicide_flag is not None else None,
         }
         return Response(body, status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK)
-
