@@ -76,6 +76,13 @@ class AssessmentListView(APIView):
         assessments = visible_assessments(request.user)
         patient_id = request.query_params.get("patient")
         if patient_id is not None:
+            try:
+                int(patient_id)
+            except ValueError:
+                # A malformed filter is a validation error (400), not an unknown patient (404).
+                return Response(
+                    {"patient": ["Enter a patient id (a whole number)."]}, status=status.HTTP_400_BAD_REQUEST
+                )
             assessments = assessments.filter(patient=visible_patient(request.user, patient_id))
         instrument = request.query_params.get("instrument")
         if instrument is not None:

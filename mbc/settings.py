@@ -61,7 +61,7 @@ def _bool(name: str, default: bool) -> bool:
 
 
 def _database(name: str, default: str) -> dict:  # type: ignore[type-arg]
-    url = env.str(name, default=default)
+    url = env.str(name, default="").strip() or default  # `DATABASE_URL=` in an env file means "the default"
     if url.split(":", 1)[0] not in ("sqlite", "postgres", "postgresql", "pgsql"):
         _stop(f"{name} must be a sqlite:/// or postgres:// URL.")
     try:

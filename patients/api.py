@@ -17,6 +17,9 @@ from reassessment.services import change_phase, record_medication
 
 
 class PatientSerializer(serializers.ModelSerializer[Patient]):
+    # Validated by the service after normalising ("f33.1" is F33.1), not by the model's regex before it.
+    diagnosis = serializers.CharField(required=False, allow_blank=True, max_length=12, default="")
+
     class Meta:
         model = Patient
         fields = [

@@ -36,8 +36,8 @@ def phases_of(patient: Patient) -> QuerySet[TreatmentPhase]:
 
 
 def medications_of(patient: Patient, today: date) -> QuerySet[Medication]:
-    """Medications, active ones first (not stopped, or stopping today or later), then newest first."""
-    active = Q(stopped_on__isnull=True) | Q(stopped_on__gte=today)
+    """Medications, active ones first (started, and not stopped before today), then newest first."""
+    active = Q(started_on__lte=today) & (Q(stopped_on__isnull=True) | Q(stopped_on__gte=today))
     return (
         Medication.objects.filter(patient=patient)
         .annotate(stopped_rank=Case(When(active, then=Value(0)), default=Value(1), output_field=IntegerField()))

@@ -109,6 +109,8 @@ def start_phase(
         errors["therapy"] = [f"Choose one of {', '.join(Therapy.values)}."]
     if started_on > timezone.localdate():
         errors["started_on"] = ["A phase cannot start in the future."]
+    elif patient.birth_date and started_on < patient.birth_date:
+        errors["started_on"] = ["A phase cannot start before the patient's birth date."]
     if errors:
         raise ValidationError(errors)
     # Lock the patient row: two clinicians starting phases at once are serialised here.

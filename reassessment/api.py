@@ -63,6 +63,10 @@ class FlagListView(APIView):
         errors: dict[str, list[str]] = {}
         params = request.query_params
         if "patient" in params:
+            if not params["patient"].isdigit():
+                return Response(
+                    {"patient": ["Enter a patient id (a whole number)."]}, status=status.HTTP_400_BAD_REQUEST
+                )
             flags = flags.filter(patient=visible_patient(request.user, params["patient"]))
         for name, choices in (("status", FlagStatus.values), ("kind", FlagKind.values)):
             if name in params:

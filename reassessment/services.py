@@ -433,10 +433,63 @@ def send_pending_reminders(*, now: datetime | None = None, limit: int = 500) -> 
             send_mail(subject, body, None, [patient.email])
         except Exception as exc:  # SMTP errors are many; the row stays pending and is retried, up to 5 attempts
             log.warning("reminder %s not sent (%s)", reminder_id, type(exc).__name__)
-            if reminder.attempts + 1 >= MAX_SEND_ATTEMPTS:
+            if reminder.attempts >= MAX_SEND_ATTEMPTS:  # `reminder` was read after the claim counted this try
                 Reminder.objects.filter(pk=reminder_id).update(outcome=Reminder.Outcome.FAILED)
             failed += 1
             continue
         Reminder.objects.filter(pk=reminder_id).update(outcome=Reminder.Outcome.SENT, sent_at=timezone.now())
         sent += 1
     return {"sent": sent, "no_email": skipped, "failed": failed}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A clinician's "send self-report link" (the patient page)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    """What "send self-report link" did: queued an email, or made a link whose token is shown once to copy."""
+
+    emailed: bool
+    already_requested: bool = False  # an email was already queued today: nothing new was sent
+    token: str | None = None
+    expires_at: datetime | None = None
+
+
+def enqueue_reminder_sending() -> None:
+    """Ask a worker to empty the outbox now; a broker outage is logged: the 5-minute beat sends it anyway."""
+    from reassessment.tasks import send_reminders
+
+    try:
+        send_reminders.delay()
+    except Exception as exc:  # kombu raises OperationalError and friends; the outbox row is already saved
+        log.warning("could not queue send_reminders (%s); the beat schedule will send it", type(exc).__name__)
+
+
+@transaction.atomic
+def request_self_report_link(*, patient: Patient, by: Any, now: datetime | None = None) -> LinkRequest:
+    """A clinician sends the patient a self-report link.
+
+    With an email address: an outbox row (one per patient per day) that the reminder loop sends with a fresh link.
+    Without one: a new link now; its token is returned to be shown once, for the clinician to pass on.
+    """
+    now = now or timezone.now()
+    if not patient.email:
+        link, token = issue_link(patient=patient, by=by, now=now)
+        return LinkRequest(emailed=False, token=token, expires_at=link.expires_at)
+    today = timezone.localdate(now)
+    reminder, created = Reminder.objects.get_or_create(
+        dedupe_key=f"patient:{patient.id}:clinician_request:{today.isoformat()}",
+        defaults={"patient": patient, "kind": "clinician_request", "due_on": today},
+    )
+    if created:
+        record_audit(
+            user=by,
+            action=AuditEvent.Action.CREATE,
+            what="self_report_request",
+            patient_ids=[patient.id],
+            object_id=reminder.id,
+        )
+        transaction.on_commit(enqueue_reminder_sending)
+    return LinkRequest(emailed=True, already_requested=not created)

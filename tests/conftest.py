@@ -57,6 +57,12 @@ def require(condition: bool, what: str) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """PBKDF2 takes ~0.2 s per clinician; the tests are about mbc, not about hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_throttles() -> None:
     """Throttle counters live in the cache; each test starts with none."""
     from django.core.cache import cache

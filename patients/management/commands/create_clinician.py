@@ -16,6 +16,12 @@ from patients.services import create_clinician
 class Command(BaseCommand):
     help = "Create a clinician account. The password is read from standard input or an interactive prompt."
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # Otherwise argparse reads `--password SECRET` as --password-stdin and takes SECRET for the username.
+        parser.allow_abbrev = False
+        return parser
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--email", default="")
