@@ -1,7 +1,51 @@
-"""Page URLs (filled by the dashboards issue); sign-in comes from Django auth."""
+"""Page URLs: sign-in (Django auth, with the pages' own templates), caseload, patient, outcomes, self-report."""
 
-from django.urls import include, path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
+
+from frontend import views
+
+T = "frontend/accounts/"
+
+accounts = [
+    path("login/", auth_views.LoginView.as_view(template_name=T + "login.html", redirect_authenticated_user=True),
+         name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password_change/", auth_views.PasswordChangeView.as_view(template_name=T + "password_change_form.html"),
+         name="password_change"),
+    path("password_change/done/",
+         auth_views.PasswordChangeDoneView.as_view(template_name=T + "password_change_done.html"),
+         name="password_change_done"),
+    path("password_reset/", auth_views.PasswordResetView.as_view(
+        template_name=T + "password_reset_form.html",
+        email_template_name=T + "password_reset_email.txt",
+        subject_template_name=T + "password_reset_subject.txt",
+        success_url=reverse_lazy("password_reset_done"),
+    ), name="password_reset"),
+    path("password_reset/done/", auth_views.PasswordResetDoneView.as_view(template_name=T + "password_reset_done.html"),
+         name="password_reset_done"),
+    path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
+        template_name=T + "password_reset_confirm.html", success_url=reverse_lazy("password_reset_complete"),
+    ), name="password_reset_confirm"),
+    path("reset/done/",
+         auth_views.PasswordResetCompleteView.as_view(template_name=T + "password_reset_complete.html"),
+         name="password_reset_complete"),
+]
 
 urlpatterns = [
+    # The pages' own templates first; Django's include stays behind them for any auth URL not listed here.
+    path("accounts/", include(accounts)),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", views.caseload, name="caseload"),
+    path("outcomes/", views.outcomes, name="outcomes"),
+    path("patients/<int:patient_id>/", views.patient, name="patient"),
+    path("patients/<int:patient_id>/assessments/<str:instrument>/", views.record_assessment,
+         name="patient-assessment"),
+    path("patients/<int:patient_id>/phases/", views.start_phase, name="patient-phase"),
+    path("patients/<int:patient_id>/medications/", views.add_medication, name="patient-medication"),
+    path("patients/<int:patient_id>/flags/<int:flag_id>/acknowledge/", views.acknowledge_flag,
+         name="patient-flag-acknowledge"),
+    path("patients/<int:patient_id>/link/", views.send_link, name="patient-link"),
+    path("r/<str:token>/", views.self_report, name="self-report"),
+    path("r/<str:token>/done/", views.self_report_done, name="self-report-done"),
 ]

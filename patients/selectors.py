@@ -18,6 +18,16 @@ def visible_patients(user: Any) -> QuerySet[Patient]:
     return Patient.objects.filter(care_team__user_id=user.pk)
 
 
+def aggregate_patients(user: Any) -> QuerySet[Patient]:
+    """Whose data may feed counts (never rows) for the user: the whole clinic for staff, else `visible_patients`.
+
+    The only other access rule, kept beside the first: the outcomes page's clinic-wide rates (issue: dashboards).
+    """
+    if user is not None and getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False):
+        return Patient.objects.all()
+    return visible_patients(user)
+
+
 def visible_patient(user: Any, patient_id: object) -> Patient:
     """One patient of the user's care teams; Http404 otherwise (never 403: no hint that the id exists)."""
     try:

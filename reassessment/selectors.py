@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from instruments import definitions
 from instruments.models import Assessment
 from patients.models import Patient, TreatmentPhase
-from patients.selectors import visible_patients
+from patients.selectors import aggregate_patients, visible_patients
 from reassessment import engine
 from reassessment.models import SEVERITY_RANK, Flag, FlagStatus, SelfReportLink
 
@@ -174,3 +174,301 @@ def link_for_token(token_hash: str, now: Any) -> SelfReportLink | None:
         .first()
     )
 
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pages: the caseload, a patient's record and the outcomes. Built on the same selectors the API reads.
+# ---------------------------------------------------------------------------------------------------------------
+
+CATEGORIES = ("partial_response", "improving", "response", "remission", "too_early", "no_baseline", "no_phase")
+CASELOAD_SORTS = ("attention", "name", "external_id", "latest", "improvement", "next_due", "week")
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    """One patient on the caseload: their summary (as the API's) and their open flags, most severe first."""
+
+    patient: Patient
+    summary: Summary
+    flags: list[Flag]
+
+    @property
+    def result(self) -> engine.PhaseSummary | None:
+        return self.summary.result
+
+    @property
+    def category(self) -> str:
+        return self.summary.result.category if self.summary.result else "no_phase"
+
+    @property
+    def latest_point(self) -> engine.PointView | None:
+        """The latest score of the phase; the baseline while it is the only one."""
+        r = self.summary.result
+        return (r.latest or r.baseline) if r else None
+
+    @property
+    def due(self) -> bool:
+        return bool(self.summary.result and self.summary.result.due)
+
+    @property
+    def overdue(self) -> bool:
+        return bool(self.summary.result and self.summary.result.overdue)
+
+    @property
+    def suicide_risk(self) -> bool:
+        return any(f.kind == "suicide_risk" for f in self.flags)
+
+    @property
+    def flag_kinds(self) -> list[tuple[Flag, int]]:
+        """Each kind of open flag once (most severe first), with how many of that kind are open."""
+        counts: dict[str, int] = defaultdict(int)
+        for f in self.flags:
+            counts[f.kind] += 1
+        first: dict[str, Flag] = {}
+        for f in self.flags:
+            first.setdefault(f.kind, f)
+        return [(f, counts[kind]) for kind, f in first.items()]
+
+    def sort_key(self, sort: str) -> tuple[Any, ...]:
+        r = self.summary.result
+        name = (self.patient.display_name.casefold(), self.patient.id)
+        missing = float("inf")
+        if sort == "name":
+            return name
+        if sort == "external_id":
+            return (self.patient.external_id.casefold(), self.patient.id)
+        if sort == "latest":  # highest score first; no score last
+            return (-(r.latest.total) if r and r.latest else missing, *name)
+        if sort == "improvement":  # least improved first: those are the decisions to make
+            return (r.improvement_pct if r and r.improvement_pct is not None else missing, *name)
+        if sort == "next_due":
+            return (r.next_due_on.toordinal() if r else missing, *name)
+        if sort == "week":
+            return (-(r.week) if r else missing, *name)
+        # attention: suicide risk, then the most severe open flag, then overdue, then due, then name.
+        rank = min((SEVERITY_RANK[f.severity] for f in self.flags), default=len(SEVERITY_RANK))
+        return (not self.suicide_risk, rank, not self.overdue, not self.due, *name)
+
+
+@dataclass(frozen=True)
+class Caseload:
+    rows: list[CaseloadRow]  # filtered and sorted
+    total: int  # patients on the caseload before filtering
+    counts: dict[str, int]  # flagged, suicide_risk, due, overdue over the whole caseload
+    urgent: list[CaseloadRow]  # patients with an open suicide-risk flag, whatever the filters
+
+
+def caseload(
+    user: Any,
+    today: date,
+    *,
+    search: str = "",
+    flagged: bool = False,
+    due: bool = False,
+    overdue: bool = False,
+    modality: str = "",
+    category: str = "",
+    sort: str = "attention",
+    descending: bool = False,
+) -> Caseload:
+    """The user's active patients with summaries and open flags: four queries whatever their number.
+
+    Search (name or external id) and the filters narrow the rows; the counts are over the whole caseload.
+    """
+    patients = list(visible_patients(user).filter(active=True).order_by("display_name", "id"))
+    by_patient = summaries(patients, today)
+    flags = open_flags_by_patient(p.id for p in patients)
+    rows = [CaseloadRow(patient=p, summary=by_patient[p.id], flags=flags.get(p.id, [])) for p in patients]
+    counts = {
+        "flagged": sum(1 for r in rows if r.flags),
+        "suicide_risk": sum(1 for r in rows if r.suicide_risk),
+        "due": sum(1 for r in rows if r.due),
+        "overdue": sum(1 for r in rows if r.overdue),
+    }
+    urgent = [r for r in rows if r.suicide_risk]
+    needle = search.strip().casefold()
+    if needle:
+        rows = [
+            r
+            for r in rows
+            if needle in r.patient.display_name.casefold() or needle in r.patient.external_id.casefold()
+        ]
+    if flagged:
+        rows = [r for r in rows if r.flags]
+    if due:
+        rows = [r for r in rows if r.due]
+    if overdue:
+        rows = [r for r in rows if r.overdue]
+    if modality:
+        rows = [r for r in rows if r.summary.phase is not None and r.summary.phase.modality == modality]
+    if category:
+        rows = [r for r in rows if r.category == category]
+    sort = sort if sort in CASELOAD_SORTS else "attention"
+    rows.sort(key=lambda r: r.sort_key(sort), reverse=descending)
+    return Caseload(rows=rows, total=len(patients), counts=counts, urgent=urgent)
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """Everything the patient page shows, read through the care-team selectors."""
+
+    patient: Patient
+    summary: Summary
+    assessments: list[Assessment]  # oldest first, every instrument
+    phases: list[TreatmentPhase]  # newest first
+    medications: list[Any]  # active first
+    flags: list[Flag]  # open first, then newest first
+
+
+def patient_record(user: Any, patient_id: object, today: date) -> PatientRecord:
+    """One patient of the user's care teams (Http404 otherwise) with everything the patient page shows."""
+    from instruments.selectors import visible_assessments
+    from patients.selectors import medications_of, phases_of, visible_patient
+
+    patient = visible_patient(user, patient_id)
+    flags = list(
+        visible_flags(user)
+        .filter(patient=patient)
+        .select_related("assessment", "acknowledged_by")
+        .order_by("-created_at", "-id")
+    )
+    status_rank = {FlagStatus.OPEN: 0, FlagStatus.ACKNOWLEDGED: 1, FlagStatus.RESOLVED: 2}
+    flags.sort(key=lambda f: (status_rank.get(f.status, 3), SEVERITY_RANK[f.severity]))
+    return PatientRecord(
+        patient=patient,
+        summary=patient_summary(patient, today),
+        assessments=list(visible_assessments(user).filter(patient=patient)),
+        phases=list(phases_of(patient).select_related("created_by")),
+        medications=list(medications_of(patient, today)),
+        flags=flags,
+    )
+
+
+SEQUENCES = {"medication": "medication_first", "psychotherapy": "therapy_first", "combined": "concurrent"}
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Response and remission among the evaluable phases (or patients) of one group."""
+
+    key: str
+    evaluable: int = 0
+    responded: int = 0
+    remitted: int = 0
+
+    @property
+    def response_pct(self) -> float | None:
+        return round(100 * self.responded / self.evaluable, 1) if self.evaluable else None
+
+    @property
+    def remission_pct(self) -> float | None:
+        return round(100 * self.remitted / self.evaluable, 1) if self.evaluable else None
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    scope: str  # "clinic" (staff) or "caseload"
+    patients: int
+    by_modality: list[Rate]  # per phase reassessed at 4+ weeks, by the phase's modality
+    by_sequencing: list[Rate]  # per patient, first phase's baseline to the latest score, by the first modality
+    reassessed_patients: int  # patients with at least one phase reassessed at 4+ weeks
+    partial_flagged: int  # of those, patients flagged as partial responders
+    partial_single: int  # ... flagged on a medication-only or therapy-only phase
+    partial_added: int  # ... who had the other modality added (a combined phase) within 4 weeks of the flag
+
+
+def outcomes(user: Any, today: date) -> Outcomes:
+    """Response and remission by modality and by sequencing, and what became of partial responders: 4 queries.
+
+    A phase counts once it has a reassessment (a score on day 28 or later); its category is the engine's. A patient's
+    sequence is the modality of their first phase; their outcome compares that phase's baseline with their latest
+    score, once that score is 4 weeks or more after the first start.
+    """
+    from fractions import Fraction
+
+    current = rules()
+    population = aggregate_patients(user).filter(active=True)
+    staff = getattr(user, "is_staff", False)
+    patient_count = population.count()
+    phase_rows = list(TreatmentPhase.objects.filter(patient__in=population).values_list(*_PHASE_FIELDS))
+    facts = [_facts_from_row(row) for row in phase_rows]
+    points = score_points(facts)
+    flags = list(
+        Flag.objects.filter(patient__in=population, kind="partial_response").values_list(
+            "patient_id", "phase_id", "evidence", "created_at"
+        )
+    )
+
+    phases_by_patient: dict[int, list[engine.PhaseFacts]] = defaultdict(list)
+    for f in facts:
+        phases_by_patient[f.patient_id].append(f)
+    evaluable = ("remission", "response", "improving", "partial_response")
+    modality_counts = {m: [0, 0, 0] for m in engine.MODALITIES}
+    sequence_counts = {s: [0, 0, 0] for s in SEQUENCES.values()}
+    reassessed: set[int] = set()
+    for patient_id, phases in phases_by_patient.items():
+        phases.sort(key=lambda f: (f.started_on, f.phase_id))
+        scores = points.get(patient_id, [])
+        first_summary = None
+        for f in phases:
+            s = engine.summarize(f, scores, today, current)
+            first_summary = first_summary or s
+            if s.category in evaluable:
+                reassessed.add(patient_id)
+                c = modality_counts[f.modality]
+                c[0] += 1
+                c[1] += s.category in ("response", "remission")
+                c[2] += s.category == "remission"
+        first = phases[0]
+        baseline = first_summary.baseline if first_summary else None
+        past = [p for p in scores if p.day <= today]
+        if baseline is None or not past:
+            continue
+        latest = max(past, key=lambda p: (p.administered_at, p.assessment_id))
+        if (latest.day - first.started_on).days < current.checkpoint_days:
+            continue
+        remitted = engine.in_remission(latest.total, first.instrument)
+        pct = engine.improvement(baseline.total, latest.total)
+        c = sequence_counts[SEQUENCES[first.modality]]
+        c[0] += 1
+        c[1] += remitted or (pct is not None and pct >= Fraction(str(current.response_min_pct)))
+        c[2] += remitted
+
+    first_flag: dict[int, tuple[date, int | None]] = {}
+    for patient_id, phase_id, evidence, created_at in flags:
+        when = _evidence_date(evidence, created_at)
+        if patient_id not in first_flag or when < first_flag[patient_id][0]:
+            first_flag[patient_id] = (when, phase_id)
+    phase_by_id = {f.phase_id: f for f in facts}
+    single = added = 0
+    window = timedelta(days=current.checkpoint_days)
+    for patient_id, (when, phase_id) in first_flag.items():
+        flagged_phase = phase_by_id.get(phase_id) if phase_id else None
+        if flagged_phase is None or flagged_phase.modality == "combined":
+            continue
+        single += 1
+        if any(
+            f.modality == "combined" and flagged_phase.started_on < f.started_on <= when + window
+            for f in phases_by_patient[patient_id]
+        ):
+            added += 1
+    return Outcomes(
+        scope="clinic" if staff else "caseload",
+        patients=patient_count,
+        by_modality=[Rate(m, *modality_counts[m]) for m in engine.MODALITIES],
+        by_sequencing=[Rate(s, *sequence_counts[s]) for s in SEQUENCES.values()],
+        reassessed_patients=len(reassessed),
+        partial_flagged=len(first_flag),
+        partial_single=single,
+        partial_added=added,
+    )
+
+
+def _evidence_date(evidence: Any, created_at: Any) -> date:
+    """The clinical date of a partial-response flag: its reassessment's date, else the day it was raised."""
+    from django.utils import timezone
+
+    try:
+        return date.fromisoformat(str(evidence["reassessment_date"]))
+    except (KeyError, TypeError, ValueError):
+        return timezone.localdate(created_at)

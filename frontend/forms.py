@@ -1,0 +1,174 @@
+"""Forms of the pages: they parse what a browser posts; the services validate the clinical rules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from instruments.definitions import Definition
+from patients.drug_classes import DRUG_CLASSES
+from patients.models import Modality, Stage, Therapy
+from reassessment.selectors import CASELOAD_SORTS, CATEGORIES
+
+CATEGORY_LABELS = {
+    "partial_response": "Partial response",
+    "improving": "Improving",
+    "response": "Response",
+    "remission": "Remission",
+    "too_early": "Too early to tell",
+    "no_baseline": "No baseline",
+    "no_phase": "No active phase",
+}
+SORT_LABELS = {
+    "attention": "Needs attention",
+    "name": "Name",
+    "external_id": "Record number",
+    "latest": "Latest score",
+    "improvement": "Improvement",
+    "next_due": "Next reassessment",
+    "week": "Phase week",
+}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def new_client_id() -> str:
+    """One per rendered form: posting the same form twice saves one assessment (the service is idempotent on it)."""
+    return uuid.uuid4().hex
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
+    """Put a service's field messages on the form's fields (or on the form when no field matches)."""
+    aliases = aliases or {}
+    messages = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+    for key, texts in messages.items():
+        name = aliases.get(str(key), key)
+        field = name if name in form.fields else None
+        for text in texts:
+            form.add_error(field, text)
+
+
+class CaseloadFilterForm(forms.Form):
+    """The caseload's search, filters and sort (GET; nothing here is a name or a score)."""
+
+    q = forms.CharField(label="Search name or record number", required=False, max_length=100)
+    flagged = forms.BooleanField(label="Flagged", required=False)
+    due = forms.BooleanField(label="Due", required=False)
+    overdue = forms.BooleanField(label="Overdue", required=False)
+    modality = forms.ChoiceField(label="Modality", required=False, choices=[("", "Any modality"), *Modality.choices])
+    category = forms.ChoiceField(
+        label="Category", required=False, choices=[("", "Any category")] + [(c, CATEGORY_LABELS[c]) for c in CATEGORIES]
+    )
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=[(s, SORT_LABELS[s]) for s in CASELOAD_SORTS])
+    desc = forms.BooleanField(label="Reverse order", required=False)
+
+    def filters(self) -> dict[str, Any]:
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "search": data.get("q", ""),
+            "flagged": bool(data.get("flagged")),
+            "due": bool(data.get("due")),
+            "overdue": bool(data.get("overdue")),
+            "modality": data.get("modality", ""),
+            "category": data.get("category", ""),
+            "sort": data.get("sort") or "attention",
+            "descending": bool(data.get("desc")),
+        }
+
+
+def item_field_name(number: int) -> str:
+    return f"item_{number}"
+
+
+class InstrumentForm(forms.Form):
+    """One administration of an instrument: a radio group per item, whose labels are the registry's anchors."""
+
+    client_id = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, definition: Definition, *args: Any, with_date: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("client_id", new_client_id())
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        if with_date:
+            self.fields["administered_on"] = forms.DateField(
+                label="Date administered", widget=DateInput, initial=timezone.localdate
+            )
+        for item in definition.items:
+            self.fields[item_field_name(item.number)] = forms.TypedChoiceField(
+                label=f"{item.number}. {item.text}",
+                choices=[(score, anchor) for score, anchor in enumerate(item.anchors)],
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Choose an answer."},
+            )
+        for question in definition.extra_questions:
+            self.fields[question.key] = forms.TypedChoiceField(
+                label=question.text,
+                choices=list(enumerate(question.anchors)),
+                coerce=int,
+                empty_value=None,
+                widget=forms.RadioSelect,
+                required=False,
+            )
+
+    def item_fields(self) -> list[forms.BoundField]:
+        return [self[item_field_name(item.number)] for item in self.definition.items]
+
+    def extra_fields(self) -> list[forms.BoundField]:
+        return [self[q.key] for q in self.definition.extra_questions]
+
+    def answers(self) -> list[int]:
+        return [self.cleaned_data[item_field_name(item.number)] for item in self.definition.items]
+
+    def difficulty(self) -> int | None:
+        value = self.cleaned_data.get("difficulty")
+        return int(value) if value is not None else None
+
+
+class PhaseForm(forms.Form):
+    modality = forms.ChoiceField(label="Modality", choices=Modality.choices)
+    stage = forms.ChoiceField(label="Stage", choices=Stage.choices, initial=Stage.ACUTE)
+    therapy = forms.ChoiceField(label="Therapy", choices=[("", "—"), *Therapy.choices], required=False)
+    started_on = forms.DateField(label="Starts on", widget=DateInput, initial=timezone.localdate)
+    notes = forms.CharField(label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+SEROTONERGIC_CHOICES = [("", "As its class (default)"), ("yes", "Yes"), ("no", "No")]
+
+
+class MedicationForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=120)
+    drug_class = forms.ChoiceField(
+        label="Class", choices=[(code, label) for code, (label, _) in DRUG_CLASSES.items()]
+    )
+    serotonergic = forms.ChoiceField(label="Serotonergic", choices=SEROTONERGIC_CHOICES, required=False)
+    dose = forms.CharField(label="Dose", max_length=120, required=False)
+    started_on = forms.DateField(label="Started on", widget=DateInput, initial=timezone.localdate)
+    stopped_on = forms.DateField(label="Stopped on", widget=DateInput, required=False)
+
+    def serotonergic_value(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.cleaned_data.get("serotonergic") or "")
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(
+        label="Note (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+def phase_initial(modality: str, stage: str, today: date) -> dict[str, Any]:
+    """The start-phase form pre-filled by a flag's quick action (for example combined after a partial response)."""
+    notes = {
+        "combined": "Other modality added after a partial response.",
+    }.get(modality, "")
+    return {"modality": modality, "stage": stage, "started_on": today, "notes": notes}

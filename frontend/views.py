@@ -1,0 +1,390 @@
+"""The pages. Thin: parse a form, call one service (or read selectors), redirect or render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from frontend import charts
+from frontend.forms import (
+    CATEGORY_LABELS,
+    AcknowledgeForm,
+    CaseloadFilterForm,
+    InstrumentForm,
+    MedicationForm,
+    PhaseForm,
+    apply_service_errors,
+    phase_initial,
+)
+from instruments import definitions
+from patients.models import AuditEvent, Modality
+from patients.selectors import visible_patient
+from patients.services import record_audit
+from reassessment import selectors, services
+
+# Where a flag's recommendation leads: the phase that adds the other modality (DESIGN §2).
+RECOMMENDED_MODALITY = {"add_psychotherapy": Modality.COMBINED, "add_medication": Modality.COMBINED}
+SHORT_NAMES = {"phq9": "PHQ-9", "hamd17": "HAM-D 17"}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Caseload
+# ---------------------------------------------------------------------------------------------------------------
+
+COLUMNS = [
+    ("name", "Patient"),
+    (None, "Instrument"),
+    ("latest", "Latest score"),
+    ("improvement", "Improvement"),
+    (None, "Category"),
+    ("week", "Current phase"),
+    ("next_due", "Next reassessment"),
+    ("attention", "Open flags"),
+]
+
+
+def _columns(request: HttpRequest, sort: str, descending: bool) -> list[dict[str, Any]]:
+    """Table headers; a sortable one links to itself sorted (again: reversed)."""
+    columns = []
+    for key, label in COLUMNS:
+        column: dict[str, Any] = {"label": label, "key": key, "url": None, "aria_sort": None}
+        if key is not None:
+            params = request.GET.copy()
+            params["sort"] = key
+            params.pop("desc", None)
+            if key == sort and not descending:
+                params["desc"] = "on"
+            column["url"] = "?" + params.urlencode()
+            if key == sort:
+                column["aria_sort"] = "descending" if descending else "ascending"
+        columns.append(column)
+    return columns
+
+
+@login_required
+@never_cache
+def caseload(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    form = CaseloadFilterForm(request.GET or None)
+    filters = form.filters()
+    data = selectors.caseload(request.user, today, **filters)
+    more_open = filters["sort"] != "attention" or any(filters[k] for k in ("modality", "category", "descending"))
+    record_audit(
+        user=request.user, action=AuditEvent.Action.LIST, what="caseload", patient_ids=[r.patient.id for r in data.rows]
+    )
+    return render(
+        request,
+        "frontend/caseload.html",
+        {
+            "nav": "caseload",
+            "today": today,
+            "form": form,
+            "caseload": data,
+            "more_open": more_open,
+            "columns": _columns(request, filters["sort"], filters["descending"]),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Patient page
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _instrument_order(primary: str) -> list[definitions.Definition]:
+    return sorted(definitions.REGISTRY.values(), key=lambda d: (d.code != primary, d.code))
+
+
+def _render_patient(
+    request: HttpRequest, patient_id: int, *, status: int = 200, bound: dict[str, Any] | None = None
+) -> HttpResponse:
+    """The patient page, with any bound (invalid) form in place of its fresh one."""
+    today = timezone.localdate()
+    record = selectors.patient_record(request.user, patient_id, today)
+    patient = record.patient
+    record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="patient_page", patient_ids=[patient.id])
+    bound = bound or {}
+    summary = record.summary
+    current_stage = summary.phase.stage if summary.phase is not None else "acute"
+
+    start = request.GET.get("start", "")
+    if start in Modality.values and "phase" not in bound:
+        phase_form = PhaseForm(prefix="phase", initial=phase_initial(start, current_stage, today))
+    else:
+        phase_form = bound.get("phase") or PhaseForm(prefix="phase")
+
+    instruments = []
+    for definition in _instrument_order(patient.primary_instrument):
+        own = [a for a in record.assessments if a.instrument == definition.code]
+        figure = None
+        if own:
+            figure = charts.trend_figure(
+                definition=definition,
+                assessments=own,
+                phases=record.phases,
+                summary=summary,
+                flags=record.flags,
+                today=today,
+            )
+        instruments.append(
+            {
+                "definition": definition,
+                "short_name": SHORT_NAMES.get(definition.code, definition.code),
+                "assessments": list(reversed(own)),
+                "figure": figure,
+                "figure_id": f"{definition.code}-figure",
+                "form": bound.get(definition.code) or InstrumentForm(definition, prefix=definition.code),
+            }
+        )
+
+    flags = []
+    active = summary.phase
+    for flag in record.flags:
+        quick = None
+        target = RECOMMENDED_MODALITY.get(flag.recommendation)
+        if flag.status != "resolved" and target and active is not None and flag.phase_id == active.id:
+            quick = {"modality": target, "label": Modality(target).label.lower()}
+        ack = bound.get(f"ack-{flag.id}") or AcknowledgeForm(prefix=f"ack-{flag.id}")
+        flags.append({"flag": flag, "quick": quick, "form": ack})
+
+    context = {
+        "nav": "caseload",
+        "today": today,
+        "patient": patient,
+        "summary": summary,
+        "result": summary.result,
+        "instrument_short": SHORT_NAMES.get(summary.instrument, summary.instrument),
+        "category_label": CATEGORY_LABELS.get(summary.result.category if summary.result else "no_phase"),
+        "instruments": instruments,
+        "has_scores": bool(record.assessments),
+        "phases": record.phases,
+        "medications": record.medications,
+        "flags": flags,
+        "open_flags": [f for f in record.flags if f.status == "open"],
+        "phase_form": phase_form,
+        "phase_open": bool(start) or "phase" in bound,
+        "medication_form": bound.get("medication") or MedicationForm(prefix="med"),
+        "open_form": next(iter(bound), None),
+        "crisis_message": settings.MBC_CRISIS_MESSAGE,
+    }
+    return render(request, "frontend/patient.html", context, status=status)
+
+
+@login_required
+@never_cache
+def patient(request: HttpRequest, patient_id: int) -> HttpResponse:
+    return _render_patient(request, patient_id)
+
+
+def _back(patient_id: int, anchor: str) -> HttpResponse:
+    return redirect(reverse("patient", args=[patient_id]) + f"#{anchor}")
+
+
+@login_required
+@require_POST
+def record_assessment(request: HttpRequest, patient_id: int, instrument: str) -> HttpResponse:
+    definition = definitions.REGISTRY.get(instrument)
+    patient = visible_patient(request.user, patient_id)
+    if definition is None:
+        raise Http404
+    form = InstrumentForm(definition, request.POST, prefix=definition.code)
+    if form.is_valid():
+        try:
+            submission = services.submit_assessment(
+                patient=patient,
+                instrument=definition.code,
+                items=form.answers(),
+                administered_at=form.cleaned_data["administered_on"],
+                source="clinician",
+                entered_by=request.user,
+                client_id=form.cleaned_data["client_id"],
+                difficulty=form.difficulty(),
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc, {"administered_at": "administered_on"})
+        else:
+            name = SHORT_NAMES.get(definition.code, definition.code)
+            messages.success(request, f"{name} saved." if submission.created else f"This {name} was already saved.")
+            if submission.suicide_flag is not None:
+                messages.error(request, "The suicide item was answered above 0: an urgent flag was raised.")
+            return _back(patient.id, f"scores-{definition.code}")
+    return _render_patient(request, patient.id, status=400, bound={definition.code: form})
+
+
+@login_required
+@require_POST
+def start_phase(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = visible_patient(request.user, patient_id)
+    form = PhaseForm(request.POST, prefix="phase")
+    if form.is_valid():
+        try:
+            services.change_phase(patient=patient, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "The new phase has started.")
+            return _back(patient.id, "phases")
+    return _render_patient(request, patient.id, status=400, bound={"phase": form})
+
+
+@login_required
+@require_POST
+def add_medication(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = visible_patient(request.user, patient_id)
+    form = MedicationForm(request.POST, prefix="med")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            _, flags = services.record_medication(
+                patient=patient,
+                by=request.user,
+                name=data["name"],
+                drug_class=data["drug_class"],
+                started_on=data["started_on"],
+                stopped_on=data["stopped_on"],
+                dose=data["dose"],
+                serotonergic=form.serotonergic_value(),
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Medication recorded.")
+            if flags:
+                messages.error(request, "Two serotonergic medications overlap: a flag was raised.")
+            return _back(patient.id, "medications")
+    return _render_patient(request, patient.id, status=400, bound={"medication": form})
+
+
+@login_required
+@require_POST
+def acknowledge_flag(request: HttpRequest, patient_id: int, flag_id: int) -> HttpResponse:
+    patient = visible_patient(request.user, patient_id)
+    flag = selectors.visible_flags(request.user).filter(patient=patient, pk=flag_id).first()
+    if flag is None:
+        raise Http404
+    form = AcknowledgeForm(request.POST, prefix=f"ack-{flag.id}")
+    if form.is_valid():
+        try:
+            services.acknowledge_flag(flag=flag, by=request.user, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{flag.get_kind_display()} flag acknowledged.")
+            return _back(patient.id, "flags")
+    return _render_patient(request, patient.id, status=400, bound={f"ack-{flag.id}": form})
+
+
+@login_required
+@require_POST
+@never_cache
+def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = visible_patient(request.user, patient_id)
+    result = services.request_self_report_link(patient=patient, by=request.user)
+    if result.emailed:
+        if result.already_requested:
+            messages.info(request, "A link was already emailed to this patient today.")
+        else:
+            messages.success(request, "A self-report link will be emailed to the patient within a few minutes.")
+        return _back(patient.id, "top")
+    assert result.token is not None
+    return render(
+        request,
+        "frontend/link_created.html",
+        {"patient": patient, "url": services.link_url(result.token), "expires_at": result.expires_at},
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Outcomes
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+def outcomes(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    data = selectors.outcomes(request.user, today)
+    record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="outcomes", patient_ids=[None])
+    modality_labels = dict(Modality.choices)
+    return render(
+        request,
+        "frontend/outcomes.html",
+        {
+            "nav": "outcomes",
+            "today": today,
+            "outcomes": data,
+            "modality_rows": [(modality_labels[r.key], r) for r in data.by_modality],
+            "sequence_rows": [(charts.SEQUENCE_LABELS[r.key], r) for r in data.by_sequencing],
+            "modality_figure": charts.rates_figure(data.by_modality, modality_labels),
+            "sequence_figure": charts.rates_figure(data.by_sequencing, charts.SEQUENCE_LABELS),
+            "partial_figure": charts.partial_response_figure(data),
+            "rules": settings.MBC_RULES,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The patient's self-report page (no login: the token is the key)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _done_key(link_id: int) -> str:
+    return f"self_report_done:{link_id}"
+
+
+def _invalid_link(request: HttpRequest) -> HttpResponse:
+    return render(request, "frontend/self_report_invalid.html", status=404)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def self_report(request: HttpRequest, token: str) -> HttpResponse:
+    link = selectors.link_for_token(services.hash_token(token), timezone.now())
+    if link is None:
+        return _invalid_link(request)
+    definition = definitions.get(link.instrument)
+    if request.method == "POST":
+        form = InstrumentForm(definition, request.POST, with_date=False)
+        if form.is_valid():
+            try:
+                submission = services.submit_self_report(
+                    link=link, items=form.answers(), client_id=form.cleaned_data["client_id"],
+                    difficulty=form.difficulty(),
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                request.session[_done_key(link.id)] = {"crisis": submission.suicide_flag is not None}
+                return redirect("self-report-done", token=token)
+        status = 400
+    else:
+        form = InstrumentForm(definition, with_date=False)
+        status = 200
+        record_audit(
+            user=None, action=AuditEvent.Action.VIEW, what="self_report_form", patient_ids=[link.patient_id],
+            object_id=link.id,
+        )
+    return render(
+        request, "frontend/self_report.html", {"form": form, "definition": definition}, status=status
+    )
+
+
+@never_cache
+def self_report_done(request: HttpRequest, token: str) -> HttpResponse:
+    link = selectors.link_for_token(services.hash_token(token), timezone.now())
+    if link is None:
+        return _invalid_link(request)
+    done = request.session.get(_done_key(link.id))
+    if done is None:
+        return redirect("self-report", token=token)
+    crisis = settings.MBC_CRISIS_MESSAGE if done.get("crisis") else None
+    return render(request, "frontend/self_report_done.html", {"crisis_message": crisis})

@@ -1,0 +1,1 @@
+"""Date formats for the clinic, from settings (MBC_DATE_FORMAT, MBC_SHORT_DATE_FORMAT)."""

@@ -1,0 +1,66 @@
+"""Fixtures of the page tests: signed-in browsers (Django's test client) and a patient with a treatment history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from patients.models import Patient, TreatmentPhase
+from patients.services import start_phase
+from reassessment.services import evaluate_patient, submit_assessment
+from tests.conftest import TODAY
+
+
+def phq9_items(total: int, item9: int = 0) -> list[int]:
+    """PHQ-9 answers adding up to `total` (items 1-8 filled in order), with item 9 as given."""
+    rest, items = total - item9, []
+    for _ in range(8):
+        items.append(min(3, rest))
+        rest -= items[-1]
+    assert rest == 0, "a PHQ-9 total above 24 needs item 9"
+    return [*items, item9]
+
+
+def give_history(
+    patient: Patient,
+    by: Any,
+    *,
+    modality: str = "medication",
+    started_on: date | None = None,
+    scores: Sequence[tuple[int, int]] = ((-2, 18), (30, 16)),
+    today: date = TODAY,
+) -> TreatmentPhase:
+    """A phase and PHQ-9 totals on the given days from its start, then the checks as of `today`."""
+    started_on = started_on or today - timedelta(days=40)
+    phase = start_phase(patient=patient, by=by, modality=modality, stage="acute", started_on=started_on)
+    for day, total in scores:
+        submit_assessment(
+            patient=patient,
+            instrument="phq9",
+            items=phq9_items(total),
+            administered_at=started_on + timedelta(days=day),
+            source="clinician",
+            entered_by=by,
+        )
+    evaluate_patient(patient.id, today=today)
+    return phase
+
+
+def signed_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(alice: Any) -> Client:
+    return signed_in(alice)
+
+
+@pytest.fixture
+def bob_client(bob: Any) -> Client:
+    return signed_in(bob)

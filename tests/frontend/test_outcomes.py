@@ -1,0 +1,95 @@
+"""The outcomes page: response and remission by modality and sequencing, and what became of partial responders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from patients.models import AuditEvent
+from patients.services import start_phase
+from reassessment.selectors import outcomes
+from reassessment.services import submit_assessment
+from tests.conftest import TODAY, make_patient
+from tests.frontend.conftest import give_history, phq9_items
+
+
+def ago(days: int):
+    return TODAY - timedelta(days=days)
+
+
+@pytest.fixture
+def stories(alice, frozen) -> None:
+    # Medication first, a partial response at day 30, psychotherapy added 10 days later, then a response.
+    p1 = make_patient(alice, "MRN-1")
+    give_history(p1, alice, started_on=ago(120), scores=[(-2, 20), (30, 18)], today=ago(90))
+    start_phase(patient=p1, by=alice, modality="combined", stage="acute", started_on=ago(80), therapy="cbt")
+    submit_assessment(patient=p1, instrument="phq9", items=phq9_items(8), administered_at=ago(50),
+                      source="clinician", entered_by=alice)
+    # Therapy first, into remission.
+    give_history(make_patient(alice, "MRN-2"), alice, modality="psychotherapy", started_on=ago(60),
+                 scores=[(-2, 15), (35, 3)])
+    # Both at once, too early to count.
+    give_history(make_patient(alice, "MRN-3"), alice, modality="combined", started_on=ago(20), scores=[(-2, 15)])
+
+
+def rates(rows) -> dict[str, tuple[int, int, int]]:
+    return {r.key: (r.evaluable, r.responded, r.remitted) for r in rows}
+
+
+def test_it_counts_response_and_remission_by_modality(alice, stories):
+    result = outcomes(alice, TODAY)
+    assert rates(result.by_modality) == {"psychotherapy": (1, 1, 1), "medication": (1, 0, 0), "combined": (1, 1, 0)}
+
+
+def test_it_counts_each_patient_once_by_sequencing(alice, stories):
+    result = outcomes(alice, TODAY)
+    assert rates(result.by_sequencing) == {
+        "medication_first": (1, 1, 0), "therapy_first": (1, 1, 1), "concurrent": (0, 0, 0),
+    }
+
+
+def test_it_follows_partial_responders(alice, stories):
+    result = outcomes(alice, TODAY)
+    assert (result.patients, result.reassessed_patients) == (3, 2)
+    assert (result.partial_flagged, result.partial_single, result.partial_added) == (1, 1, 1)
+
+
+def test_it_does_not_count_another_modality_added_too_late(alice, frozen):
+    p = make_patient(alice, "MRN-L")
+    give_history(p, alice, started_on=ago(150), scores=[(-2, 20), (30, 18)], today=ago(120))
+    start_phase(patient=p, by=alice, modality="combined", stage="acute", started_on=ago(80))  # 40 days later
+    result = outcomes(alice, TODAY)
+    assert (result.partial_flagged, result.partial_single, result.partial_added) == (1, 1, 0)
+
+
+def test_it_shows_the_numbers_beside_the_charts(alice_client, stories):
+    page = alice_client.get("/outcomes/").content.decode()
+    assert "Your caseload: 3 active patients" in page
+    for figure in ("modality-figure", "sequence-figure", "partial-figure"):
+        assert f'id="{figure}" type="application/json"' in page
+    assert "<strong>100.0%</strong> <span class=\"sub-inline\">1/1</span>" in page
+    assert "… other modality added within 4 weeks</dt><dd>1</dd>" in page
+
+
+def test_it_shows_another_clinician_nothing_of_alices(bob_client, stories):
+    page = bob_client.get("/outcomes/").content.decode()
+    assert "Your caseload: 0 active patients" in page
+    assert "No outcomes yet" in page
+
+
+def test_it_shows_staff_the_whole_clinic(bob, bob_client, stories):
+    bob.is_staff = True
+    bob.save()
+    page = bob_client.get("/outcomes/").content.decode()
+    assert "The whole clinic: 3 active patients" in page
+
+
+def test_it_records_an_aggregate_view(alice, alice_client, stories):
+    alice_client.get("/outcomes/")
+    event = AuditEvent.objects.get(what="outcomes")
+    assert (event.user_id, event.patient_id, event.action) == (alice.id, None, "view")
+
+
+def test_it_sends_anonymous_visitors_to_sign_in(client, db):
+    assert client.get("/outcomes/")["Location"] == "/accounts/login/?next=/outcomes/"

@@ -1,0 +1,260 @@
+"""The patient page: care team only, the chart and tables, and every form going through its service as the user."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+
+from instruments.definitions import HAMD17, PHQ9
+from instruments.models import Assessment
+from patients.models import AuditEvent, Medication, TreatmentPhase
+from reassessment.models import Flag, Reminder
+from reassessment.services import send_pending_reminders
+from tests.conftest import TODAY, make_patient
+from tests.frontend.conftest import give_history
+
+
+def url(patient, rest: str = "") -> str:
+    return f"/patients/{patient.id}/{rest}"
+
+
+def phq9_post(prefix: str = "phq9", answers=(2, 2, 2, 2, 2, 1, 1, 0, 0), **extra) -> dict[str, str]:
+    data = {f"{prefix}-item_{n}": str(a) for n, a in enumerate(answers, start=1)}
+    data.update({f"{prefix}-administered_on": "2026-03-10", f"{prefix}-client_id": "form-1"})
+    data.update(extra)
+    return data
+
+
+def test_it_shows_the_patient_to_the_care_team(alice, alice_client, patient, frozen):
+    give_history(patient, alice)
+    response = alice_client.get(url(patient))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert patient.display_name in page
+    assert patient.external_id in page
+    assert 'id="chart-phq9"' in page
+    assert 'id="phq9-figure" type="application/json"' in page
+    assert "/static/frontend/vendor/plotly.min.js" in page
+
+
+@pytest.mark.parametrize("path", ["", "?start=combined"])
+def test_it_is_404_for_another_clinician(bob_client, patient, frozen, path):
+    assert bob_client.get(url(patient, path)).status_code == 404
+
+
+def test_it_sends_anonymous_visitors_to_sign_in(client, patient):
+    response = client.get(url(patient))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize(
+    ("rest", "data"),
+    [
+        ("assessments/phq9/", phq9_post()),
+        ("phases/", {"phase-modality": "combined", "phase-stage": "acute", "phase-started_on": "2026-03-10"}),
+        ("medications/", {"med-name": "Sertraline", "med-drug_class": "ssri", "med-started_on": "2026-03-01"}),
+        ("link/", {}),
+    ],
+)
+def test_it_refuses_another_clinicians_changes(bob_client, patient, frozen, rest, data):
+    assert bob_client.post(url(patient, rest), data).status_code == 404
+    assert not Assessment.objects.exists()
+    assert not TreatmentPhase.objects.exists()
+    assert not Medication.objects.exists()
+    assert not Reminder.objects.exists()
+
+
+def test_it_records_the_view_in_the_audit_trail(alice, alice_client, patient, frozen):
+    alice_client.get(url(patient))
+    event = AuditEvent.objects.get(what="patient_page")
+    assert (event.user_id, event.patient_id, event.action) == (alice.id, patient.id, "view")
+
+
+def test_it_draws_scores_bands_phases_baseline_and_flags(alice, alice_client, patient, frozen):
+    give_history(patient, alice, scores=[(-2, 18), (30, 16)])
+    page = alice_client.get(url(patient)).content.decode()
+    figure = json.loads(re.search(r'id="phq9-figure" type="application/json">(.*?)</script>', page).group(1))
+    scores, flags = figure["data"]
+    assert scores["y"] == [18, 16]
+    assert "Score %{y}" in scores["hovertemplate"]
+    assert scores["customdata"][0] == ["29 Jan 2026", "Moderately severe"]
+    assert flags["name"] == "Flags"
+    assert flags["y"] == [16]
+    texts = [a["text"] for a in figure["layout"]["annotations"]]
+    assert "Medication · acute" in texts
+    assert {"Baseline 18", "30% better: 12.6", "50% better: 9"} <= set(texts)
+    assert {"Minimal", "Mild", "Moderate", "Moderately severe", "Severe"} <= set(texts)
+
+
+def test_it_lists_assessments_with_their_item_answers(alice, alice_client, patient, frozen):
+    give_history(patient, alice, scores=[(-2, 18)])
+    page = alice_client.get(url(patient)).content.decode()
+    assert "3 3 3 3 3 3 0 0 0" in page
+    assert f"{PHQ9.items[0].text}</span>: <strong>3</strong> (Nearly every day)" in page
+
+
+def test_it_offers_hamd17_items_with_their_anchors(alice_client, patient, frozen):
+    page = alice_client.get(url(patient)).content.decode()
+    for item in HAMD17.items:
+        assert f"{item.number}. {item.text}" in page
+        for anchor in item.anchors:
+            assert anchor.replace("'", "&#x27;") in page
+    assert page.count('name="hamd17-item_3"') == 5
+    assert '<label class="choice" for="id_hamd17-item_3_4">' in page
+
+
+def test_it_labels_every_input(alice_client, patient, frozen):
+    page = alice_client.get(url(patient)).content.decode()
+    ids = re.findall(r'<(?:input|select|textarea)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', page)
+    assert ids
+    for input_id in ids:
+        assert f'for="{input_id}"' in page, input_id
+
+
+def test_it_saves_a_phq9_entered_by_the_clinician(alice, alice_client, patient, frozen):
+    response = alice_client.post(url(patient, "assessments/phq9/"), phq9_post())
+    assert response.status_code == 302
+    assert response["Location"] == url(patient) + "#scores-phq9"
+    assessment = Assessment.objects.get()
+    assert (assessment.total, assessment.source, assessment.entered_by) == (12, "clinician", alice)
+    assert str(assessment.administered_on) == "2026-03-10"
+    assert AuditEvent.objects.filter(what="assessment", action="create", user=alice).exists()
+
+
+def test_it_saves_a_form_posted_twice_once(alice_client, patient, frozen):
+    alice_client.post(url(patient, "assessments/phq9/"), phq9_post())
+    alice_client.post(url(patient, "assessments/phq9/"), phq9_post())
+    assert Assessment.objects.count() == 1
+
+
+def test_it_flags_a_hamd17_suicide_item_at_once(alice, alice_client, patient, frozen):
+    answers = [2, 1, 1, 1, 1, 1, 2, 1, 1, 2, 1, 1, 1, 1, 1, 1, 0]
+    data = {f"hamd17-item_{n}": str(a) for n, a in enumerate(answers, start=1)}
+    data.update({"hamd17-administered_on": "2026-03-12", "hamd17-client_id": "h-1"})
+    response = alice_client.post(url(patient, "assessments/hamd17/"), data, follow=True)
+    assert "an urgent flag was raised" in response.content.decode()
+    flag = Flag.objects.get()
+    assert (flag.kind, flag.severity) == ("suicide_risk", "urgent")
+    assert Assessment.objects.get().total == sum(answers)
+
+
+def test_it_shows_what_is_missing_and_saves_nothing(alice_client, patient, frozen):
+    data = phq9_post()
+    del data["phq9-item_4"]
+    response = alice_client.post(url(patient, "assessments/phq9/"), data)
+    assert response.status_code == 400
+    assert "Choose an answer." in response.content.decode()
+    assert not Assessment.objects.exists()
+
+
+def test_it_refuses_a_future_date_with_the_services_message(alice_client, patient, frozen):
+    response = alice_client.post(url(patient, "assessments/phq9/"), phq9_post(**{"phq9-administered_on": "2026-04-01"}))
+    assert response.status_code == 400
+    assert "This date is in the future." in response.content.decode()
+
+
+def test_it_starts_a_phase_as_the_clinician(alice, alice_client, patient, frozen):
+    first = give_history(patient, alice)
+    data = {"phase-modality": "combined", "phase-stage": "acute", "phase-therapy": "cbt",
+            "phase-started_on": "2026-03-12", "phase-notes": "CBT added."}
+    response = alice_client.post(url(patient, "phases/"), data)
+    assert response.status_code == 302
+    new = TreatmentPhase.objects.get(ended_on__isnull=True)
+    assert (new.modality, new.therapy, new.created_by) == ("combined", "cbt", alice)
+    first.refresh_from_db()
+    assert str(first.ended_on) == "2026-03-11"
+
+
+def test_it_refuses_a_phase_starting_before_the_current_one(alice, alice_client, patient, frozen):
+    give_history(patient, alice)
+    data = {"phase-modality": "combined", "phase-stage": "acute", "phase-started_on": "2026-01-01"}
+    response = alice_client.post(url(patient, "phases/"), data)
+    assert response.status_code == 400
+    assert "A new phase must start after the current phase" in response.content.decode()
+    assert TreatmentPhase.objects.count() == 1
+
+
+def test_it_offers_the_recommended_phase_prefilled(alice, alice_client, patient, frozen):
+    give_history(patient, alice)  # a partial response on a medication phase: add psychotherapy
+    page = alice_client.get(url(patient)).content.decode()
+    assert 'href="?start=combined#start-phase"' in page
+    assert "Start a combined phase" in page
+    page = alice_client.get(url(patient, "?start=combined")).content.decode()
+    assert '<details class="form-panel" id="start-phase" open>' in page
+    assert '<option value="combined" selected>Combined</option>' in page
+    assert 'value="2026-03-12"' in page
+
+
+def test_it_acknowledges_a_flag_with_a_note(alice, alice_client, patient, frozen):
+    give_history(patient, alice)
+    flag = Flag.objects.get()
+    response = alice_client.post(url(patient, f"flags/{flag.id}/acknowledge/"), {f"ack-{flag.id}-note": "Adding CBT."})
+    assert response.status_code == 302
+    flag.refresh_from_db()
+    assert (flag.status, flag.acknowledged_by, flag.note) == ("acknowledged", alice, "Adding CBT.")
+    page = alice_client.get(url(patient)).content.decode()
+    assert "Acknowledged 12 Mar 2026 by alice" in page
+
+
+def test_it_does_not_acknowledge_another_patients_flag(alice, alice_client, patient, bob, frozen):
+    other = make_patient(bob, "MRN-B")
+    give_history(other, bob)
+    flag = Flag.objects.get()
+    assert alice_client.post(url(patient, f"flags/{flag.id}/acknowledge/"), {}).status_code == 404
+    flag.refresh_from_db()
+    assert flag.status == "open"
+
+
+def test_it_adds_a_medication_and_flags_a_serotonergic_pair(alice, alice_client, patient, frozen):
+    for name, drug_class in [("Sertraline", "ssri"), ("Tramadol", "serotonergic_opioid")]:
+        data = {"med-name": name, "med-drug_class": drug_class, "med-started_on": "2026-03-01", "med-dose": "50 mg"}
+        response = alice_client.post(url(patient, "medications/"), data, follow=True)
+        assert response.status_code == 200
+    assert "Two serotonergic medications overlap" in response.content.decode()
+    assert list(Medication.objects.values_list("created_by", flat=True)) == [alice.id, alice.id]
+    assert Flag.objects.get().kind == "serotonergic_combination"
+
+
+def test_it_shows_a_new_link_once_when_there_is_no_email(alice, alice_client, frozen):
+    patient = make_patient(alice, "MRN-2", email="")
+    response = alice_client.post(url(patient, "link/"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Shown only once" in page
+    token = re.search(r'value="http://[^"]+/r/([A-Za-z0-9_-]+)/"', page).group(1)
+    assert alice_client.get(f"/r/{token}/").status_code == 200
+    assert AuditEvent.objects.filter(what="self_report_link", user=alice, patient=patient).exists()
+
+
+def test_it_emails_a_link_through_the_outbox_once_a_day(alice, alice_client, patient, frozen):
+    first = alice_client.post(url(patient, "link/"), follow=True).content.decode()
+    second = alice_client.post(url(patient, "link/"), follow=True).content.decode()
+    assert "will be emailed to the patient" in first
+    assert "already emailed" in second
+    reminder = Reminder.objects.get()
+    assert reminder.kind == "clinician_request"
+    assert send_pending_reminders()["sent"] == 1
+    assert mail.outbox[0].to == [patient.email]
+    assert "/r/" in mail.outbox[0].body
+    assert patient.display_name not in mail.outbox[0].body
+
+
+def test_it_says_when_there_is_nothing_yet(alice_client, patient, frozen):
+    page = alice_client.get(url(patient)).content.decode()
+    assert "No scores yet" in page
+    assert "No treatment phase yet" in page
+    assert "No flags" in page
+    assert "No medications recorded" in page
+
+
+def test_it_reads_the_page_in_a_bounded_number_of_queries(alice, alice_client, patient, frozen,
+                                                        django_assert_max_num_queries):
+    scores = [(day, 18 - day // 10) for day in range(-2, 90, 7)]
+    give_history(patient, alice, started_on=TODAY - timedelta(days=90), scores=scores)
+    with django_assert_max_num_queries(12):
+        assert alice_client.get(url(patient)).status_code == 200

@@ -1,0 +1,82 @@
+"""manage.py seed_demo: a living demo caseload, created once however often it runs."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from instruments.models import Assessment
+from patients.models import Patient, TreatmentPhase
+from reassessment.models import Flag
+from reassessment.selectors import caseload, outcomes
+from tests.conftest import PASSWORD, TODAY
+
+
+def seed(*args: str) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def seeded(db, frozen, monkeypatch) -> str:
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    return seed("--password-stdin")
+
+
+def test_it_creates_the_demo_clinician_with_the_given_password(seeded):
+    assert "Created the demo clinician 'demo'" in seeded
+    assert PASSWORD not in seeded
+    assert authenticate(username="demo", password=PASSWORD) is not None
+
+
+def test_it_prints_a_generated_password_when_none_is_given(db, frozen):
+    output = seed()
+    password = output.split("password: ")[1].split()[0]
+    assert authenticate(username="demo", password=password) is not None
+
+
+def test_it_refuses_a_weak_password(db, frozen, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    with pytest.raises(CommandError, match="password"):
+        seed("--password-stdin")
+
+
+def test_it_creates_about_forty_patients_for_the_demo_clinician(seeded):
+    assert Patient.objects.filter(external_id__startswith="DEMO-", care_team__user__username="demo").count() == 40
+    modalities = set(TreatmentPhase.objects.filter(ended_on__isnull=True).values_list("modality", flat=True))
+    assert modalities == {"medication", "psychotherapy", "combined"}
+
+
+def test_it_adds_nothing_the_second_time(seeded):
+    before = (Patient.objects.count(), Assessment.objects.count(), Flag.objects.count(), TreatmentPhase.objects.count())
+    output = seed()
+    assert "0 patients created, 40 already there" in output
+    assert "(its password is unchanged)" in output
+    after = (Patient.objects.count(), Assessment.objects.count(), Flag.objects.count(), TreatmentPhase.objects.count())
+    assert after == before
+
+
+def test_it_tells_the_stories_the_dashboard_needs(seeded):
+    demo = get_user_model().objects.get(username="demo")
+    rows = caseload(demo, TODAY).rows
+    assert sum(r.suicide_risk for r in rows) == 1
+    assert sum(r.overdue for r in rows) == 1
+    categories = {r.category for r in rows}
+    assert {"response", "remission", "improving", "partial_response", "too_early"} <= categories
+    assert Flag.objects.filter(kind="serotonergic_combination").count() == 1
+    assert Flag.objects.filter(kind="partial_response", status="open").exists()
+    result = outcomes(demo, TODAY)
+    assert result.partial_added >= 8  # partial responders who had the other modality added ...
+    combined = next(r for r in result.by_modality if r.key == "combined")
+    assert combined.responded >= combined.evaluable * 0.6  # ... and then improved
+
+
+def test_it_puts_every_date_in_the_past(seeded):
+    assert not Assessment.objects.filter(administered_on__gt=TODAY).exists()
+    assert not TreatmentPhase.objects.filter(started_on__gt=TODAY).exists()
+    assert Assessment.objects.values("patient").annotate(n=Count("id")).filter(n__lt=1).count() == 0

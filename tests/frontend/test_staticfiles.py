@@ -1,0 +1,31 @@
+"""plotly.js is served from the installed plotly package, not copied into the repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import frontend
+from frontend.staticfiles import STATIC_PATH, PlotlyFinder
+
+
+def test_it_finds_plotly_js_in_the_package():
+    found = PlotlyFinder().find(STATIC_PATH)
+    assert found is not None
+    assert Path(found).name == "plotly.min.js"
+    assert Path(found).stat().st_size > 1_000_000
+    assert PlotlyFinder().find(STATIC_PATH, find_all=True) == [found]
+
+
+def test_it_finds_nothing_else():
+    assert PlotlyFinder().find("frontend/vendor/other.js") is None
+    assert PlotlyFinder().find("plotly.min.js", find_all=True) == []
+
+
+def test_it_lists_one_file_under_its_prefix():
+    listed = list(PlotlyFinder().list(None))
+    assert [(path, storage.prefix) for path, storage in listed] == [("plotly.min.js", "frontend/vendor")]
+    assert PlotlyFinder().check() == []
+
+
+def test_it_is_the_only_copy_of_plotly_in_the_app():
+    assert not list((Path(frontend.__file__).parent / "static").rglob("plotly*.js"))
