@@ -1,5 +1,6 @@
 """The clinical rules of measurement-based care as pure functions: facts and `today` in, findings out."""
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -106,7 +107,7 @@ class InstrumentRules:
     moderate_min: int  # PHQ-9 10, HAM-D 17 14: the relapse threshold
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScorePoint:
     """One primary-instrument total of the patient."""
 
@@ -138,7 +139,7 @@ class PhaseFacts:
             raise ValueError(f"Unknown stage {self.stage!r}; expected one of {', '.join(STAGES)}.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A flag (or, with is_reminder, a reminder) the record layer stores once per dedupe_key."""
 
@@ -155,7 +156,7 @@ class Finding:
     is_reminder: bool = False  # True only for reassessment_due
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PointView:
     """A score as shown in a summary."""
 
@@ -165,7 +166,7 @@ class PointView:
     day: date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PhaseSummary:
     """Where a phase stands today: what the caseload and the patient page show."""
 
@@ -282,7 +283,7 @@ def evaluate(phase: PhaseFacts, scores: Sequence[ScorePoint], today: date, rules
     return [finding for finding in findings if finding is not None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Selected:
     """The scores of a phase (oldest first) and the ones the rules single out."""
 
@@ -547,6 +548,7 @@ def _day(phase: PhaseFacts, score: ScorePoint) -> int:
     return (score.day - phase.started_on).days
 
 
+@functools.lru_cache(maxsize=32)
 def _exact(value: float) -> Fraction:
     # The percentage as written in settings (30.0 -> 30 exactly), so 20 -> 14 is 30.0% and counts as >= 30.
     return Fraction(str(value))
