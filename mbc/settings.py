@@ -222,8 +222,9 @@ SPECTACULAR_SETTINGS = {
 # Celery: Redis in production and CI; with nothing configured, kombu's filesystem transport (no server needed).
 # That embedded broker loses a task whose worker dies mid-run, which is why the daily sweep re-derives everything.
 _broker_dir = VAR_DIR / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or env.str("REDIS_URL", default="") or "filesystem://"
-if CELERY_BROKER_URL == "filesystem://":
+EMBEDDED_BROKER = "filesystem://localhost/"  # the host is ignored; naming it silences kombu's warning
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or env.str("REDIS_URL", default="") or EMBEDDED_BROKER
+if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("queue", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -31,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Unit tests never talk to a broker; the tests marked `services` point Celery at real Redis themselves.
     from mbc.celery import app
 
-    app.conf.broker_url = "memory://"
+    app.conf.broker_url = "memory://localhost/"
 
 
 def service_url(name: str, default: str) -> str:

@@ -42,7 +42,7 @@ def redis_queue() -> Iterator[str]:
     redis.Redis.from_url(REDIS_URL).flushdb()
     use_broker(REDIS_URL)
     yield str(celery_app.conf.task_default_queue)
-    use_broker("memory://")
+    use_broker("memory://localhost/")
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def test_it_saves_and_flags_a_submission_while_the_broker_is_down(
                                            entered_by=alice)
         elapsed = time.monotonic() - started
     finally:
-        use_broker("memory://")
+        use_broker("memory://localhost/")
     assert len(callbacks) == 1  # the enqueue was attempted, failed, and was swallowed
     assert submission.created
     assert Flag.objects.filter(assessment=submission.assessment, kind=FlagKind.SUICIDE_RISK).count() == 1
