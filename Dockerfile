@@ -7,6 +7,8 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN useradd --system --home /app mbc && mkdir -p /app/var && chown -R mbc /app/var
 USER mbc
-RUN MBC_MODE=development python manage.py collectstatic --noinput -v0
+# Development mode for the build step itself, with the manifest storage production serves from.
+RUN STATICFILES_BACKEND=whitenoise.storage.CompressedManifestStaticFilesStorage \
+    python manage.py collectstatic --noinput -v0
 EXPOSE 8000
 CMD ["gunicorn", "mbc.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]
