@@ -177,7 +177,8 @@ def test_it_hides_another_clinicians_patient_in_the_flag_filter(
 
 def test_it_lists_no_flags_to_an_anonymous_visitor(flagged: dict[str, Any]) -> None:
     response = APIClient().get("/api/v1/flags/")
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Token"
     assert list(response.json()) == ["detail"]
 
 
