@@ -106,6 +106,28 @@ def patient(alice: Any) -> Patient:
     return make_patient(alice, email="pat@example.test")
 
 
+def phq9_items(total: int, *, item9: int = 0) -> list[int]:
+    """PHQ-9 answers adding up to `total` (items 1-8 filled in order), with the suicide item (9) answered `item9`."""
+    rest = total - item9
+    assert 0 <= rest <= 24, "items 1-8 hold at most 24 points"
+    return [*(min(3, max(0, rest - 3 * i)) for i in range(8)), item9]
+
+
+def hamd17_items(total: int, *, item3: int = 0) -> list[int]:
+    """HAM-D 17 answers adding up to `total` (other items filled in order), with the suicide item (3) at `item3`."""
+    tops = [4, 4, 4, 2, 2, 2, 4, 4, 4, 4, 4, 2, 2, 2, 4, 2, 2]
+    items = [0] * 17
+    items[2] = item3
+    rest = total - item3
+    for i, top in enumerate(tops):
+        if i == 2:
+            continue
+        items[i] = min(top, rest)
+        rest -= items[i]
+    assert rest == 0, "HAM-D 17 holds at most 52 points"
+    return items
+
+
 def client_for(user: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)

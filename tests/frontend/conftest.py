@@ -12,17 +12,7 @@ from django.test import Client
 from patients.models import Patient, TreatmentPhase
 from patients.services import start_phase
 from reassessment.services import evaluate_patient, submit_assessment
-from tests.conftest import TODAY
-
-
-def phq9_items(total: int, item9: int = 0) -> list[int]:
-    """PHQ-9 answers adding up to `total` (items 1-8 filled in order), with item 9 as given."""
-    rest, items = total - item9, []
-    for _ in range(8):
-        items.append(min(3, rest))
-        rest -= items[-1]
-    assert rest == 0, "a PHQ-9 total above 24 needs item 9"
-    return [*items, item9]
+from tests.conftest import TODAY, phq9_items
 
 
 def give_history(

@@ -11,8 +11,8 @@ from instruments.models import Assessment
 from patients.models import AuditEvent, CareTeamMember, Patient, TreatmentPhase
 from reassessment.models import Flag
 from reassessment.services import submit_assessment
-from tests.conftest import TODAY, make_patient
-from tests.frontend.conftest import give_history, phq9_items
+from tests.conftest import TODAY, make_patient, phq9_items
+from tests.frontend.conftest import give_history
 
 
 def test_it_sends_anonymous_visitors_to_sign_in(client, db):

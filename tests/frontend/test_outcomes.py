@@ -10,8 +10,8 @@ from patients.models import AuditEvent
 from patients.services import start_phase
 from reassessment.selectors import outcomes
 from reassessment.services import submit_assessment
-from tests.conftest import TODAY, make_patient
-from tests.frontend.conftest import give_history, phq9_items
+from tests.conftest import TODAY, make_patient, phq9_items
+from tests.frontend.conftest import give_history
 
 
 def ago(days: int):

@@ -15,30 +15,13 @@ from mbc.celery import app as celery_app
 from patients.models import Patient
 from reassessment import services
 from reassessment.models import Flag, FlagStatus, SelfReportLink
-from tests.conftest import NOW, TODAY, make_patient
+from tests.conftest import NOW, TODAY, hamd17_items, make_patient, phq9_items
 
 START = date(2026, 2, 1)  # TODAY (2026-03-12) is day 39 of a phase started here: week 6
 
 
 def on(day: int, start: date = START) -> date:
     return start + timedelta(days=day)
-
-
-def phq9_items(total: int, *, item9: int = 0) -> list[int]:
-    rest = total - item9
-    assert 0 <= rest <= 24, "items 1-8 hold at most 24 points"
-    return [*(min(3, max(0, rest - 3 * i)) for i in range(8)), item9]
-
-
-def hamd17_items(total: int) -> list[int]:
-    """HAM-D 17 answers adding up to `total` with the suicide item (3) at 0."""
-    tops = [4, 4, 0, 2, 2, 2, 4, 4, 4, 4, 4, 2, 2, 2, 4, 2, 2]
-    items = []
-    for top in tops:
-        items.append(min(top, total))
-        total -= items[-1]
-    assert total == 0, "HAM-D 17 holds at most 48 points without its suicide item"
-    return items
 
 
 def score(patient: Patient, day: date, total: int, *, item9: int = 0) -> Assessment:

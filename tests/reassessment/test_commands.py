@@ -15,17 +15,13 @@ from django.core.management.base import CommandError
 from patients.models import Patient
 from reassessment import services
 from reassessment.models import Flag, Reminder
-from tests.conftest import TODAY, make_patient
+from tests.conftest import TODAY, make_patient, phq9_items
 
 START = date(2026, 2, 1)
 
 
 def on(day: int) -> date:
     return START + timedelta(days=day)
-
-
-def phq9_items(total: int) -> list[int]:
-    return [*(min(3, max(0, total - 3 * i)) for i in range(8)), 0]
 
 
 def score(patient: Patient, day: date, total: int) -> None:

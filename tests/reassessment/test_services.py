@@ -18,36 +18,13 @@ from instruments.models import Assessment
 from patients.models import Patient, TreatmentPhase
 from reassessment import services
 from reassessment.models import Flag, FlagStatus, Reminder, SelfReportLink
-from tests.conftest import NOW, TODAY, make_patient
+from tests.conftest import NOW, TODAY, hamd17_items, make_patient, phq9_items
 
 START = date(2026, 2, 1)  # the phase start of most cases here; TODAY (2026-03-12) is its day 39
 
 
 def on(day: int, start: date = START) -> date:
     return start + timedelta(days=day)
-
-
-def phq9_items(total: int, *, item9: int = 0) -> list[int]:
-    """PHQ-9 answers adding up to `total`, with the suicide item (9) answered `item9`."""
-    rest = total - item9
-    assert 0 <= rest <= 24, "items 1-8 hold at most 24 points"
-    items = [min(3, max(0, rest - 3 * i)) for i in range(8)]
-    return [*items, item9]
-
-
-def hamd17_items(total: int, *, item3: int = 0) -> list[int]:
-    """HAM-D 17 answers adding up to `total`, with the suicide item (3) answered `item3`."""
-    tops = [4, 4, 4, 2, 2, 2, 4, 4, 4, 4, 4, 2, 2, 2, 4, 2, 2]
-    items = [0] * 17
-    items[2] = item3
-    rest = total - item3
-    for i, top in enumerate(tops):
-        if i == 2:
-            continue
-        items[i] = min(top, rest)
-        rest -= items[i]
-    assert rest == 0, "HAM-D 17 holds at most 52 points"
-    return items
 
 
 def score(patient: Patient, day: date, total: int, *, item9: int = 0) -> Assessment:
