@@ -70,18 +70,18 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def enqueue_evaluation(patient_id: int) -> None:
-    """Queue evaluate_patient; a broker outage is logged, not raised: the daily sweep re-derives everything."""
-    from reassessment.tasks import evaluate_patient
+def enqueue(task_name: str, *args: int, recovery: str) -> None:
+    """Queue a task (after commit); a broker outage is logged, not raised, saying what delivers the work anyway."""
+    from reassessment import tasks
 
     try:
-        evaluate_patient.delay(patient_id)
-    except Exception as exc:  # kombu raises OperationalError and friends; none of them may fail a saved submission
-        log.warning(
-            "could not queue evaluate_patient for patient %s (%s); the sweep will catch up",
-            patient_id,
-            type(exc).__name__,
-        )
+        getattr(tasks, task_name).delay(*args)
+    except Exception as exc:  # kombu raises OperationalError and friends; none of them may fail saved work
+        log.warning("could not queue %s%s (%s); %s", task_name, args, type(exc).__name__, recovery)
+
+
+def enqueue_evaluation(patient_id: int) -> None:
+    enqueue("evaluate_patient", patient_id, recovery="the sweep will catch up")
 
 
 def _flag_from(finding: engine.Finding) -> Flag:
@@ -500,13 +500,7 @@ class LinkRequest:
 
 
 def enqueue_reminder_sending() -> None:
-    """Ask a worker to empty the outbox now; a broker outage is logged: the 5-minute beat sends it anyway."""
-    from reassessment.tasks import send_reminders
-
-    try:
-        send_reminders.delay()
-    except Exception as exc:  # kombu raises OperationalError and friends; the outbox row is already saved
-        log.warning("could not queue send_reminders (%s); the beat schedule will send it", type(exc).__name__)
+    enqueue("send_reminders", recovery="the beat schedule will send it")
 
 
 @transaction.atomic
