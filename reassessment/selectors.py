@@ -150,7 +150,7 @@ def summaries(patients: Sequence[Patient], today: date) -> dict[int, Summary]:
     phases = list(
         TreatmentPhase.objects.filter(patient_id__in=list(by_id), ended_on__isnull=True).select_related("patient")
     )
-    facts = {phase.id: _facts_from_row([getattr_path(phase, f) for f in _PHASE_FIELDS]) for phase in phases}
+    facts = {phase.id: _facts_of(phase) for phase in phases}
     points = score_points(list(facts.values()))
     result: dict[int, Summary] = {
         p.id: Summary(instrument=p.primary_instrument, phase=None, result=None) for p in patients
@@ -166,10 +166,13 @@ def summaries(patients: Sequence[Patient], today: date) -> dict[int, Summary]:
     return result
 
 
-def getattr_path(obj: Any, path: str) -> Any:
-    for part in path.split("__"):
-        obj = getattr(obj, part)
-    return obj
+def _facts_of(phase: TreatmentPhase) -> engine.PhaseFacts:
+    """The facts of a phase loaded as a model (with its patient), for pages that also show the phase itself."""
+    patient = phase.patient
+    return _facts_from_row(
+        [phase.id, phase.patient_id, phase.modality, phase.stage, phase.started_on, phase.ended_on,
+         patient.birth_date, patient.reminder_interval_days, patient.primary_instrument]
+    )
 
 
 def patient_summary(patient: Patient, today: date) -> Summary:
