@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ def rules() -> engine.Rules:
     return engine.Rules.from_mapping(settings.MBC_RULES)
 
 
+@functools.cache  # definitions are code: one InstrumentRules per instrument, not one per phase of a sweep
 def instrument_rules(code: str) -> engine.InstrumentRules:
     d = definitions.get(code)
     return engine.InstrumentRules(
