@@ -131,12 +131,17 @@ class PhaseFacts:
     birth_date: date | None
     interval_days: int  # the patient's reminder interval (7..56), default 28
     instrument: InstrumentRules
+    # DESIGN §2b course: started_on of the earliest phase of the unbroken run of phases ending with this one (each
+    # ended on the day before the next started, or later); this phase's own started_on when it starts a course.
+    course_started_on: date
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:
             raise ValueError(f"Unknown modality {self.modality!r}; expected one of {', '.join(MODALITIES)}.")
         if self.stage not in STAGES:
             raise ValueError(f"Unknown stage {self.stage!r}; expected one of {', '.join(STAGES)}.")
+        if self.course_started_on > self.started_on:
+            raise ValueError("A phase's course cannot start after the phase itself.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +265,52 @@ def response_category(
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# The course (DESIGN §2b): the active phase and the unbroken run of phases before it
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def course_scores(phase: PhaseFacts, scores: Sequence[ScorePoint], rules: Rules) -> tuple[ScorePoint, ...]:
+    """The scores of the course, oldest first: from day -14 of its earliest phase to this phase's end."""
+    first = phase.course_started_on - timedelta(days=rules.baseline_days_before)
+    return tuple(
+        sorted(
+            (s for s in scores if s.day >= first and (phase.ended_on is None or s.day <= phase.ended_on)),
+            key=_order,
+        )
+    )
+
+
+def course_baseline(phase: PhaseFacts, scores: Sequence[ScorePoint], rules: Rules) -> ScorePoint | None:
+    """The course's first baseline: section 2's baseline window applied to the course's earliest phase."""
+    return _baseline(course_scores(phase, scores, rules), phase.course_started_on, rules)
+
+
+def course_remission(phase: PhaseFacts, scores: Sequence[ScorePoint], rules: Rules) -> ScorePoint | None:
+    """The first score of the course in remission after its first baseline (its day is the remission date).
+
+    With no course baseline, the first score of the course in remission (there is then no score before day 8).
+    """
+    own = course_scores(phase, scores, rules)
+    baseline = _baseline(own, phase.course_started_on, rules)
+    after = own if baseline is None else [s for s in own if _order(s) > _order(baseline)]
+    return next((s for s in after if in_remission(s.total, phase.instrument)), None)
+
+
+def _baseline(own: Sequence[ScorePoint], started_on: date, rules: Rules) -> ScorePoint | None:
+    """DESIGN §2 baseline of scores sorted oldest first: the latest of day -14 .. 0, else the earliest of day 1 .. 7."""
+    before = None
+    for s in own:
+        offset = (s.day - started_on).days
+        if -rules.baseline_days_before <= offset <= 0:
+            before = s
+        elif 1 <= offset <= rules.baseline_days_after:
+            return before if before is not None else s
+        elif offset > rules.baseline_days_after:
+            break
+    return before
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # One phase: summary and findings
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -309,9 +360,7 @@ def _select(phase: PhaseFacts, scores: Sequence[ScorePoint], today: date, rules:
     )
 
     # DESIGN §2 baseline: the latest score of day -14 .. 0, else the earliest of day 1 .. 7.
-    before = [s for s in own if day(s) <= 0]
-    after = [s for s in own if 1 <= day(s) <= rules.baseline_days_after]
-    baseline = before[-1] if before else after[0] if after else None
+    baseline = _baseline(own, phase.started_on, rules)
 
     # DESIGN §2 latest: the most recent score after the baseline (any score of the phase when there is none).
     since_baseline = own if baseline is None else [s for s in own if _order(s) > _order(baseline)]

@@ -11,7 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import DateField, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from instruments import definitions
 from instruments.models import Assessment
@@ -43,11 +44,35 @@ _PHASE_FIELDS = (
     "patient__birth_date",
     "patient__reminder_interval_days",
     "patient__primary_instrument",
+    "course_started_on",
 )
 
 
+def course_start() -> Subquery:
+    """DESIGN §2b: started_on of the earliest phase of the course of each phase (an annotation, no extra query).
+
+    A phase starts a course when no earlier phase of the patient reaches the day before its start (ended on that
+    day or later, or never ended); a phase's course starts at the latest such phase on or before its own start.
+    """
+    reaching = TreatmentPhase.objects.filter(
+        patient_id=OuterRef("patient_id"), started_on__lt=OuterRef("started_on")
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=OuterRef("started_on") - timedelta(days=1)))
+    starts = (
+        TreatmentPhase.objects.filter(patient_id=OuterRef("patient_id"), started_on__lte=OuterRef("started_on"))
+        .exclude(Exists(reaching))
+        .order_by("-started_on")
+        .values("started_on")[:1]
+    )
+    return Subquery(starts, output_field=DateField())
+
+
+def with_course(phases: QuerySet[TreatmentPhase]) -> QuerySet[TreatmentPhase]:
+    """Phases annotated with `course_started_on` (their own start when the subquery finds none)."""
+    return phases.annotate(course_started_on=Coalesce(course_start(), F("started_on")))
+
+
 def _facts_from_row(row: Sequence[Any]) -> engine.PhaseFacts:
-    pid, patient_id, modality, stage, started_on, ended_on, birth_date, interval, instrument = row
+    pid, patient_id, modality, stage, started_on, ended_on, birth_date, interval, instrument, course = row
     return engine.PhaseFacts(
         phase_id=pid,
         patient_id=patient_id,
@@ -58,12 +83,13 @@ def _facts_from_row(row: Sequence[Any]) -> engine.PhaseFacts:
         birth_date=birth_date,
         interval_days=interval,
         instrument=instrument_rules(instrument),
+        course_started_on=min(course, started_on),
     )
 
 
 def active_phase_facts(phases: QuerySet[TreatmentPhase]) -> list[engine.PhaseFacts]:
-    """Facts of the given phases, one query (patient fields joined in)."""
-    return [_facts_from_row(row) for row in phases.values_list(*_PHASE_FIELDS)]
+    """Facts of the given phases, one query (patient fields joined in, the course's start as a subquery)."""
+    return [_facts_from_row(row) for row in with_course(phases).values_list(*_PHASE_FIELDS)]
 
 
 def score_points(facts: Sequence[engine.PhaseFacts]) -> dict[int, list[engine.ScorePoint]]:
@@ -71,7 +97,7 @@ def score_points(facts: Sequence[engine.PhaseFacts]) -> dict[int, list[engine.Sc
     if not facts:
         return {}
     wanted = {f.patient_id: f.instrument.code for f in facts}
-    since = min(f.started_on for f in facts) - timedelta(days=rules().baseline_days_before)
+    since = min(f.course_started_on for f in facts) - timedelta(days=rules().baseline_days_before)
     rows = (
         Assessment.objects.filter(
             patient_id__in=list(wanted), instrument__in=set(wanted.values()), administered_on__gte=since
@@ -150,7 +176,9 @@ def summaries(patients: Sequence[Patient], today: date) -> dict[int, Summary]:
     """Summaries of many patients: two queries whatever their number."""
     by_id = {p.id: p for p in patients}
     phases = list(
-        TreatmentPhase.objects.filter(patient_id__in=list(by_id), ended_on__isnull=True).select_related("patient")
+        with_course(TreatmentPhase.objects.filter(patient_id__in=list(by_id), ended_on__isnull=True)).select_related(
+            "patient"
+        )
     )
     facts = {phase.id: _facts_of(phase) for phase in phases}
     points = score_points(list(facts.values()))
@@ -173,7 +201,8 @@ def _facts_of(phase: TreatmentPhase) -> engine.PhaseFacts:
     patient = phase.patient
     return _facts_from_row(
         [phase.id, phase.patient_id, phase.modality, phase.stage, phase.started_on, phase.ended_on,
-         patient.birth_date, patient.reminder_interval_days, patient.primary_instrument]
+         patient.birth_date, patient.reminder_interval_days, patient.primary_instrument,
+         phase.course_started_on]  # type: ignore[attr-defined]  # annotated by with_course
     )
 
 
@@ -421,7 +450,9 @@ def outcomes(user: Any, today: date) -> Outcomes:
     population = aggregate_patients(user).filter(active=True)
     staff = getattr(user, "is_staff", False)
     patient_count = population.count()
-    phase_rows = list(TreatmentPhase.objects.filter(patient__in=population).values_list(*_PHASE_FIELDS))
+    phase_rows = list(
+        with_course(TreatmentPhase.objects.filter(patient__in=population)).values_list(*_PHASE_FIELDS)
+    )
     facts = [_facts_from_row(row) for row in phase_rows]
     points = score_points(facts)
     flags = list(

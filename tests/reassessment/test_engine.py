@@ -14,6 +14,8 @@ from reassessment.engine import (
     Rules,
     ScorePoint,
     age_on,
+    course_baseline,
+    course_remission,
     evaluate,
     interval_in_force,
     serotonergic_findings,
@@ -39,6 +41,7 @@ DORA_PHASE = PhaseFacts(
     birth_date=date(1980, 6, 1),
     interval_days=28,
     instrument=PHQ9,
+    course_started_on=START,
 )
 
 
@@ -191,6 +194,77 @@ def test_it_takes_the_previous_phases_last_score_as_baseline_of_the_next() -> No
     assert summary.baseline is not None
     assert summary.baseline.day == on(-3)
     assert summary.baseline.total == 16
+
+
+# --- The course (DESIGN 2b) -------------------------------------------------------------------------------------
+
+# Dora's course began with a medication phase 60 days before the current (combined) phase, which started at START.
+COURSE = phase(phase_id=32, modality="combined", course_started_on=on(-60))
+
+
+@pytest.mark.parametrize(("day", "has_baseline"), [(-74, True), (-75, False), (-53, True), (-52, False)])
+def test_it_takes_the_course_baseline_in_the_window_of_its_earliest_phase(day: int, has_baseline: bool) -> None:
+    baseline = course_baseline(COURSE, [score(day, 20), score(-3, 12)], RULES)
+    assert (baseline is not None and baseline.day == on(day)) is has_baseline
+
+
+def test_it_prefers_the_latest_course_score_up_to_its_first_day() -> None:
+    baseline = course_baseline(COURSE, [score(-70, 21), score(-61, 19), score(-58, 17)], RULES)
+    assert baseline is not None
+    assert (baseline.day, baseline.total) == (on(-61), 19)
+
+
+def test_it_takes_the_earliest_course_score_of_its_first_week_when_none_precedes_it() -> None:
+    baseline = course_baseline(COURSE, [score(-55, 17), score(-58, 19)], RULES)
+    assert baseline is not None
+    assert baseline.day == on(-58)
+
+
+def test_it_has_the_phase_baseline_as_course_baseline_when_the_phase_starts_the_course() -> None:
+    scores = [score(-3, 18), score(30, 9)]
+    baseline, summary = course_baseline(phase(), scores, RULES), summarize(phase(), scores, on(40), RULES)
+    assert baseline is not None
+    assert summary.baseline is not None
+    assert baseline.assessment_id == summary.baseline.assessment_id
+
+
+def test_it_has_no_course_baseline_without_a_score_in_the_window() -> None:
+    assert course_baseline(COURSE, [score(-40, 15), score(-3, 12)], RULES) is None
+
+
+@pytest.mark.parametrize(
+    ("scores", "remission_day"),
+    [
+        ([(-61, 19), (-30, 8), (-10, 4), (5, 3)], -10),  # the first in remission, in an earlier phase of the course
+        ([(-61, 19), (-30, 8), (20, 4)], 20),  # in the current phase
+        ([(-61, 19), (-30, 5), (20, 9)], None),  # 5 is above remission (PHQ-9 <= 4)
+        ([(-62, 3), (-30, 12)], None),  # the baseline itself in remission does not count
+        ([(-80, 2), (-61, 19), (-30, 12)], None),  # before the course's baseline window
+        ([(-40, 3), (-30, 12)], -40),  # no course baseline: any score of the course
+    ],
+)
+def test_it_finds_the_course_remission_after_its_first_baseline(
+    scores: list[tuple[int, int]], remission_day: int | None
+) -> None:
+    found = course_remission(COURSE, [score(day, total) for day, total in scores], RULES)
+    assert (found.day if found else None) == (on(remission_day) if remission_day is not None else None)
+
+
+def test_it_finds_the_course_remission_on_hamd17_with_its_own_cutoff() -> None:
+    hamd = replace(COURSE, instrument=HAMD17)
+    found = course_remission(hamd, [score(-61, 20), score(-30, 8), score(-20, 7)], RULES)
+    assert found is not None
+    assert found.day == on(-20)
+
+
+def test_it_ignores_course_scores_after_an_ended_phase() -> None:
+    ended = replace(COURSE, ended_on=on(10))
+    assert course_remission(ended, [score(-61, 19), score(11, 3)], RULES) is None
+
+
+def test_it_refuses_a_course_that_starts_after_its_phase() -> None:
+    with pytest.raises(ValueError, match="course"):
+        phase(course_started_on=on(1))
 
 
 # --- Latest and reassessment --------------------------------------------------------------------------------------
