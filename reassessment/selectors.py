@@ -6,7 +6,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -234,6 +234,26 @@ def link_for_token(token_hash: str, now: Any) -> SelfReportLink | None:
         .first()
     )
 
+
+def flags_raised_on(day: date, kind: str) -> int:
+    """How many flags of a kind were raised on a clinic-local day (whatever raised them: a submission or a sweep)."""
+    from django.utils import timezone
+
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return Flag.objects.filter(kind=kind, created_at__gte=start, created_at__lt=end).count()
+
+
+def due_without_email(today: date) -> int:
+    """Active patients due (or overdue) for reassessment who have no email: nobody can send them a link.
+
+    A count of where things stand, not of what a run did, so it is the same on every run of the same day.
+    """
+    phases = TreatmentPhase.objects.filter(ended_on__isnull=True, patient__active=True, patient__email="")
+    facts = active_phase_facts(phases)
+    points = score_points(facts)
+    current = rules()
+    return sum(1 for f in facts if engine.summarize(f, points.get(f.patient_id, []), today, current).due)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -61,9 +61,10 @@ def test_it_prints_what_it_raised_and_sent(caseload: None) -> None:
     assert run("--today", "2026-03-12") == [
         "Evaluated 4 active phases as of 2026-03-12.",
         "Raised 4 flags: partial_response 2, reassessment_overdue 1, worsening 1",
+        "Suicide-item flags raised on 2026-03-12 (when the answers were saved): 0.",
         "Queued 2 reminders; resolved 0 overdue flags.",
-        "Sent 1 reminder emails; 1 patients have no email (shown as due on the caseload); 0 failed and will be "
-        "retried.",
+        "Sent 1 reminder emails; 0 failed and will be retried.",
+        "1 patient is due for reassessment with no email (shown as due on the caseload).",
     ]
 
 
@@ -79,9 +80,11 @@ def test_it_raises_nothing_on_a_second_run(caseload: None) -> None:
     assert run("--today", "2026-03-12") == [
         "Evaluated 4 active phases as of 2026-03-12.",
         "Raised 0 flags.",
+        "Suicide-item flags raised on 2026-03-12 (when the answers were saved): 0.",
         "Queued 0 reminders; resolved 0 overdue flags.",
-        "Sent 0 reminder emails; 0 patients have no email (shown as due on the caseload); 0 failed and will be "
-        "retried.",
+        "Sent 0 reminder emails; 0 failed and will be retried.",
+        # Issue 13: where things stand, the same on every run (it used to count this run's skipped reminders: 0).
+        "1 patient is due for reassessment with no email (shown as due on the caseload).",
     ]
     assert Flag.objects.count() == 4
     assert len(mail.outbox) == 1
@@ -99,7 +102,8 @@ def test_it_evaluates_as_of_the_clinic_local_today_by_default(caseload: None) ->
 
 def test_it_queues_but_does_not_send_with_no_send(caseload: None) -> None:
     lines = run("--today", "2026-03-12", "--no-send")
-    assert lines[-1] == "Queued 2 reminders; resolved 0 overdue flags."
+    assert "Queued 2 reminders; resolved 0 overdue flags." in lines
+    assert not any(line.startswith("Sent ") for line in lines)
     assert mail.outbox == []
     assert Reminder.objects.filter(sent_at__isnull=True).count() == 2
 
@@ -112,3 +116,18 @@ def test_it_refuses_a_bad_today_in_one_sentence(caseload: None, value: str) -> N
     assert re.fullmatch(r"--today must be [^\n]+\.", message)
     assert repr(value) in message
     assert not Flag.objects.exists()
+
+
+def test_it_counts_the_suicide_flags_raised_that_day(caseload: None, alice: Any) -> None:
+    patient = Patient.objects.get(external_id="MRN-P")
+    services.submit_assessment(
+        patient=patient, instrument="phq9", items=phq9_items(12, item9=1), administered_at=TODAY, source="clinician"
+    )
+    assert "Suicide-item flags raised on 2026-03-12 (when the answers were saved): 1." in run("--today", "2026-03-12")
+    assert "Suicide-item flags raised on 2026-03-11 (when the answers were saved): 0." in run("--today", "2026-03-11")
+
+
+def test_it_counts_due_patients_without_email_the_same_on_every_run(caseload: None) -> None:
+    first, second = run("--today", "2026-03-12"), run("--today", "2026-03-12")
+    assert first[-1] == second[-1] == "1 patient is due for reassessment with no email (shown as due on the caseload)."
+    assert Reminder.objects.filter(outcome="no_email").count() == 1

@@ -324,6 +324,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.verbosity = int(options["verbosity"])
         today = timezone.localdate()
         clinician = self.clinician(options["username"], options["password_stdin"])
         seeder = Seeder(clinician, today)
@@ -360,17 +361,22 @@ class Command(BaseCommand):
     def clinician(self, username: str, password_stdin: bool) -> Any:
         user = get_user_model().objects.filter(username=username).first()
         if user is not None:
-            self.stdout.write(f"Using the existing account {username!r} (its password is unchanged).")
+            # bin/run seeds on every start: a line saying so each time would only repeat what the banner says.
+            if self.verbosity >= 2:
+                self.stdout.write(f"Using the existing account {username!r} (its password is unchanged).")
             return user
         password = sys.stdin.readline().rstrip("\r\n") if password_stdin else secrets.token_urlsafe(12)
         if not password:
             raise CommandError("The password is empty.")
         try:
-            user = create_clinician(username=username, role=Role.PRESCRIBER, password=password)
+            user = create_clinician(
+                username=username, email=f"{username}@clinic.example", role=Role.PRESCRIBER, password=password
+            )
         except ValidationError as exc:
             raise CommandError(" ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from None
+        created = f"Created clinician {user.get_username()} ({Role.PRESCRIBER.value})."
         if password_stdin:
-            self.stdout.write(f"Created the demo clinician {username!r}.")
+            self.stdout.write(created)
         else:
-            self.stdout.write(f"Created the demo clinician. Sign in as {username!r} with the password: {password}")
+            self.stdout.write(f"{created} Sign in as {username!r} with the password: {password}")
         return user

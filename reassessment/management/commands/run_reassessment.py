@@ -8,7 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from reassessment import services
+from reassessment import selectors, services
+from reassessment.models import FlagKind
 
 
 class Command(BaseCommand):
@@ -30,10 +31,17 @@ class Command(BaseCommand):
         self.stdout.write(f"Evaluated {counts.phases} active phases as of {today.isoformat()}.")
         self.stdout.write(f"Raised {raised} flags" + (": " if raised else ".") + ", ".join(
             f"{kind} {n}" for kind, n in sorted(counts.flags.items())))
+        # Suicide-item flags are raised when the answers are saved, never by the sweep: count the day's anyway.
+        suicide = selectors.flags_raised_on(today, FlagKind.SUICIDE_RISK)
+        self.stdout.write(f"Suicide-item flags raised on {today.isoformat()} (when the answers were saved): {suicide}.")
         self.stdout.write(f"Queued {counts.reminders} reminders; resolved {counts.resolved} overdue flags.")
         if not options["no_send"]:
             sent = services.send_pending_reminders()
             self.stdout.write(
-                f"Sent {sent['sent']} reminder emails; {sent['no_email']} patients have no email "
-                f"(shown as due on the caseload); {sent['failed']} failed and will be retried."
+                f"Sent {sent['sent']} reminder emails; {sent['failed']} failed and will be retried."
             )
+        unreachable = selectors.due_without_email(today)
+        self.stdout.write(
+            f"{unreachable} patient{' is' if unreachable == 1 else 's are'} due for reassessment with no email "
+            "(shown as due on the caseload)."
+        )
