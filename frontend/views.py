@@ -34,7 +34,12 @@ from reassessment import selectors, services
 
 # Where a flag's recommendation leads: the phase that adds the other modality (DESIGN §2).
 RECOMMENDED_MODALITY = {"add_psychotherapy": Modality.COMBINED, "add_medication": Modality.COMBINED}
-SHORT_NAMES = {"phq9": "PHQ-9", "hamd17": "HAM-D 17"}
+
+
+def _short_name(code: str) -> str:
+    definition = definitions.REGISTRY.get(code)
+    return definition.short_name if definition is not None else code
+
 
 # ---------------------------------------------------------------------------------------------------------------
 # Caseload
@@ -138,7 +143,7 @@ def _render_patient(
         instruments.append(
             {
                 "definition": definition,
-                "short_name": SHORT_NAMES.get(definition.code, definition.code),
+                "short_name": definition.short_name,
                 "assessments": list(reversed(own)),
                 "figure": figure,
                 "figure_id": f"{definition.code}-figure",
@@ -162,7 +167,7 @@ def _render_patient(
         "patient": patient,
         "summary": summary,
         "result": summary.result,
-        "instrument_short": SHORT_NAMES.get(summary.instrument, summary.instrument),
+        "instrument_short": _short_name(summary.instrument),
         "category_label": CATEGORY_LABELS.get(summary.result.category if summary.result else "no_phase"),
         "instruments": instruments,
         "has_scores": bool(record.assessments),
@@ -212,7 +217,7 @@ def record_assessment(request: HttpRequest, patient_id: int, instrument: str) ->
         except ValidationError as exc:
             apply_service_errors(form, exc, {"administered_at": "administered_on"})
         else:
-            name = SHORT_NAMES.get(definition.code, definition.code)
+            name = definition.short_name
             messages.success(request, f"{name} saved." if submission.created else f"This {name} was already saved.")
             if submission.suicide_flag is not None:
                 messages.error(request, "The suicide item was answered above 0: an urgent flag was raised.")

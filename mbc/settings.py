@@ -162,6 +162,9 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 LANGUAGE_CODE = "en-gb"
+# The patients' pages speak these (clinician pages stay English); a patient's `language` picks one.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 # Every clinical date is a clinic-local date in this zone; set it explicitly (Django's fallback is America/Chicago).
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
 USE_I18N = True
@@ -287,6 +290,20 @@ MBC_CRISIS_MESSAGE = env.str(
         "If you are in immediate danger, call your emergency number."
     ),
 )
+# One crisis text per language of the patients' pages (the Spanish one: put the clinic's Spanish-speaking line here).
+MBC_CRISIS_MESSAGE_ES = env.str(
+    "MBC_CRISIS_MESSAGE_ES",
+    default=(
+        "Si está pensando en hacerse daño, llame ahora a la clínica o a su línea local de crisis. "
+        "Si está en peligro inmediato, llame a su número de emergencias."
+    ),
+)
+# The PCL-5's probable-PTSD cut point: 31 to 33 are published (National Center for PTSD); 33 unless set.
+MBC_PCL5_CUTOFF = _typed(env.int, "MBC_PCL5_CUTOFF", default=33)
+if not 31 <= MBC_PCL5_CUTOFF <= 33:
+    _stop(f"the environment variable MBC_PCL5_CUTOFF must be from 31 to 33, not {MBC_PCL5_CUTOFF}.")
+# The CSV import reads at most this many rows per file (bounded memory: rows are checked, then saved, in a stream).
+MBC_IMPORT_MAX_ROWS = _typed(env.int, "MBC_IMPORT_MAX_ROWS", default=100_000)
 
 LOGGING = {
     "version": 1,

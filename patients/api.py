@@ -31,6 +31,7 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
             "email",
             "primary_instrument",
             "reminder_interval_days",
+            "language",
             "active",
             "created_at",
         ]

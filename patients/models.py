@@ -7,10 +7,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
-from instruments.definitions import REGISTRY
+from instruments.definitions import instrument_choices
 from patients.drug_classes import DRUG_CLASSES
 
-INSTRUMENT_CHOICES = [(d.code, d.name) for d in REGISTRY.values()]
+# A callable: the registry decides, and a new instrument needs no migration.
+INSTRUMENT_CHOICES = instrument_choices
 # ICD-10 code, e.g. F33.1 or F41.0 (WHO ICD-10 format: letter, two digits, optional dot and 1-4 characters).
 icd10_validator = RegexValidator(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$", "Enter an ICD-10 code such as F33.1.")
 
@@ -31,6 +32,16 @@ class Clinician(models.Model):
         return f"{self.user.get_username()} ({self.get_role_display()})"
 
 
+def language_choices() -> list[tuple[str, str]]:
+    return list(settings.LANGUAGES)
+
+
+def default_language() -> str:
+    """The clinic's language (LANGUAGE_CODE "en-gb" -> "en") where the patients' pages speak it, else blank."""
+    base = settings.LANGUAGE_CODE.split("-")[0].lower()
+    return base if base in dict(settings.LANGUAGES) else ""
+
+
 class Patient(models.Model):
     external_id = models.CharField(max_length=64, unique=True, help_text="The clinic's own record number.")
     display_name = models.CharField(max_length=200)
@@ -38,6 +49,13 @@ class Patient(models.Model):
     diagnosis = models.CharField(max_length=8, blank=True, validators=[icd10_validator], help_text="ICD-10 code")
     email = models.EmailField(blank=True)
     primary_instrument = models.CharField(max_length=16, choices=INSTRUMENT_CHOICES, default="phq9")
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=language_choices,
+        default=default_language,
+        help_text="The language of the patient's pages; blank: the browser's (Accept-Language).",
+    )
     reminder_interval_days = models.PositiveSmallIntegerField(
         default=28, validators=[MinValueValidator(7), MaxValueValidator(56)]
     )

@@ -22,6 +22,7 @@ from patients.models import (
     Stage,
     Therapy,
     TreatmentPhase,
+    default_language,
 )
 
 
@@ -58,6 +59,7 @@ def create_patient(
     email: str = "",
     primary_instrument: str = "phq9",
     reminder_interval_days: int = 28,
+    language: str | None = None,
 ) -> Patient:
     """Create a patient; the creator joins the care team in their usual role."""
     if birth_date is not None and birth_date > timezone.localdate():
@@ -70,6 +72,7 @@ def create_patient(
         email=email.strip(),
         primary_instrument=primary_instrument,
         reminder_interval_days=reminder_interval_days,
+        language=default_language() if language is None else language,
     )
     _full_clean(patient)
     try:

@@ -183,3 +183,19 @@ def test_it_fails_the_deployment_checks_in_development(tmp_path):
 
     assert result.returncode != 0
     assert "security.W" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("value", ["30", "34", "thirty"])
+def test_it_stops_on_a_pcl5_cut_point_outside_31_to_33(tmp_path, value):
+    result = setup(tmp_path, {"MBC_PCL5_CUTOFF": value})
+
+    assert result.returncode != 0
+    assert one_sentence_naming(result, "MBC_PCL5_CUTOFF"), result.stderr
+
+
+def test_it_bands_the_pcl5_at_the_clinics_cut_point(tmp_path):
+    code = SETUP + "; from instruments import definitions as d; print(d.get('pcl5').band_for(31).severity)"
+    result = run(tmp_path, {"MBC_PCL5_CUTOFF": "31"}, ["-c", code])
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "probable_ptsd"

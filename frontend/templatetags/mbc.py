@@ -15,14 +15,13 @@ from reassessment.models import FlagKind
 
 register = template.Library()
 
-_SEVERITY_LABELS = {(d.code, b.severity): b.label for d in REGISTRY.values() for b in d.bands}
-_SHORT_NAMES = {"phq9": "PHQ-9", "hamd17": "HAM-D 17"}
-
 
 @register.filter
 def severity_label(severity: str, instrument: str) -> str:
     """A severity code as a clinician reads it: ("moderately_severe", "phq9") -> "Moderately severe"."""
-    return _SEVERITY_LABELS.get((instrument, severity), severity.replace("_", " ").capitalize())
+    definition = REGISTRY.get(instrument)
+    band = next((b for b in definition.bands if b.severity == severity), None) if definition else None
+    return band.label if band is not None else severity.replace("_", " ").capitalize()
 
 
 # Plain dicts: a model's get_FOO_display() rebuilds its choices on every call, and the caseload makes thousands.
@@ -43,7 +42,8 @@ def category_label(category: str) -> str:
 @register.filter
 def instrument_name(code: str) -> str:
     """The short name of an instrument (PHQ-9), for tables."""
-    return _SHORT_NAMES.get(code, code)
+    definition = REGISTRY.get(code)
+    return definition.short_name if definition is not None else code
 
 
 @register.filter

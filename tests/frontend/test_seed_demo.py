@@ -82,3 +82,14 @@ def test_it_puts_every_date_in_the_past(seeded):
     assert not Assessment.objects.filter(administered_on__gt=TODAY).exists()
     assert not TreatmentPhase.objects.filter(started_on__gt=TODAY).exists()
     assert Assessment.objects.values("patient").annotate(n=Count("id")).filter(n__lt=1).count() == 0
+
+
+def test_it_measures_demo_patients_on_gad7_and_pcl5_and_speaks_spanish_to_two(seeded):
+    primaries = dict(Patient.objects.values_list("primary_instrument").annotate(n=Count("id")))
+
+    assert primaries["gad7"] == 1
+    assert primaries["pcl5"] == 1
+    pcl = Assessment.objects.filter(instrument="pcl5").order_by("administered_at")
+    assert pcl.first().severity == "probable_ptsd"
+    assert Assessment.objects.filter(instrument="gad7").count() >= 3
+    assert Patient.objects.filter(language="es").count() == 2

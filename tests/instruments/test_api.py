@@ -159,7 +159,7 @@ def test_it_refuses_a_submission_missing_a_required_field(alice_api, patient, fr
     assert_refused(alice_api.post(URL, body, format="json"), field)
 
 
-@pytest.mark.parametrize("instrument", ["gad7", "PHQ9", "", "phq-9"])
+@pytest.mark.parametrize("instrument", ["bdi2", "PHQ9", "", "phq-9", "GAD7"])
 def test_it_refuses_an_unknown_instrument(alice_api, patient, frozen, instrument):
     assert_refused(alice_api.post(URL, phq9(patient, instrument=instrument), format="json"), "instrument")
 
@@ -422,7 +422,7 @@ def test_it_lists_every_visible_assessment_without_a_filter(alice_api, history):
 
 
 def test_it_refuses_an_unknown_instrument_filter(alice_api, patient, history):
-    r = alice_api.get(URL, {"patient": patient.id, "instrument": "gad7"})
+    r = alice_api.get(URL, {"patient": patient.id, "instrument": "bdi2"})
 
     assert r.status_code == 400
     assert "instrument" in r.json()
@@ -555,35 +555,44 @@ def test_it_lists_a_patients_assessments_in_a_fixed_number_of_queries(
 # --- instruments ---------------------------------------------------------------------------------------------------
 
 
-def test_it_lists_both_instrument_definitions(alice_api):
+def test_it_lists_every_instrument_definition(alice_api):
     r = alice_api.get("/api/v1/instruments/")
 
     assert r.status_code == 200
-    assert [d["code"] for d in r.json()] == ["phq9", "hamd17"]
+    assert [d["code"] for d in r.json()] == ["phq9", "hamd17", "gad7", "pcl5"]
 
 
 def test_it_describes_each_instrument_fully(alice_api):
-    phq, hamd = alice_api.get("/api/v1/instruments/").json()
+    phq, hamd, gad, pcl = alice_api.get("/api/v1/instruments/").json()
 
     assert {"code", "version", "name", "rater", "items", "bands", "remission_max", "suicide_item", "citation"} <= set(
         phq
     )
     assert (phq["rater"], phq["max_total"], phq["suicide_item"], phq["loinc_panel"]) == ("self", 27, 9, "44249-1")
     assert (hamd["rater"], hamd["max_total"], hamd["suicide_item"], hamd["loinc_panel"]) == ("clinician", 52, 3, None)
+    assert (gad["rater"], gad["max_total"], gad["suicide_item"], gad["loinc_panel"]) == ("self", 21, None, "69737-5")
+    assert (pcl["rater"], pcl["max_total"], pcl["suicide_item"], pcl["loinc_panel"]) == ("self", 80, None, None)
 
 
 def test_it_gives_each_instrument_item_its_range(alice_api):
-    phq, hamd = alice_api.get("/api/v1/instruments/").json()
+    phq, hamd, gad, pcl = alice_api.get("/api/v1/instruments/").json()
 
     assert [(i["number"], i["min"], i["max"]) for i in phq["items"]] == [(n, 0, 3) for n in range(1, 10)]
     assert [i["max"] for i in hamd["items"]] == [4, 4, 4, 2, 2, 2, 4, 4, 4, 4, 4, 2, 2, 2, 4, 2, 2]
+    assert [(i["number"], i["min"], i["max"]) for i in gad["items"]] == [(n, 0, 3) for n in range(1, 8)]
+    assert [(i["number"], i["min"], i["max"]) for i in pcl["items"]] == [(n, 0, 4) for n in range(1, 21)]
 
 
 def test_it_serves_the_severity_bands(alice_api):
-    phq, hamd = alice_api.get("/api/v1/instruments/").json()
+    phq, hamd, gad, pcl = alice_api.get("/api/v1/instruments/").json()
 
     assert [(b["low"], b["high"]) for b in phq["bands"]] == [(0, 4), (5, 9), (10, 14), (15, 19), (20, 27)]
     assert [(b["low"], b["high"]) for b in hamd["bands"]] == [(0, 7), (8, 13), (14, 18), (19, 22), (23, 52)]
+    assert [(b["low"], b["high"]) for b in gad["bands"]] == [(0, 4), (5, 9), (10, 14), (15, 21)]
+    assert [(b["low"], b["high"], b["severity"]) for b in pcl["bands"]] == [
+        (0, 32, "below_cutoff"),
+        (33, 80, "probable_ptsd"),
+    ]
 
 
 def test_it_serves_instruments_to_any_clinician(bob_api):

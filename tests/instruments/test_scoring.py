@@ -229,7 +229,7 @@ def test_it_registers_both_instruments_by_code():
 
 def test_it_raises_keyerror_for_an_unknown_code():
     with pytest.raises(KeyError):
-        definitions.get("gad7")
+        definitions.get("bdi2")
 
 
 @pytest.mark.parametrize(("primary", "offered"), [("phq9", "phq9"), ("hamd17", "phq9"), ("nonsense", "phq9")])

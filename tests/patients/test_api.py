@@ -157,7 +157,7 @@ def test_it_refuses_a_patient_without_a_required_field(alice_api, frozen, field)
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("primary_instrument", "gad7"), ("email", "not-an-email"), ("birth_date", "17/05/1980"), ("external_id", "")],
+    [("primary_instrument", "bdi2"), ("email", "not-an-email"), ("birth_date", "17/05/1980"), ("external_id", "")],
 )
 def test_it_refuses_a_malformed_patient_field(alice_api, frozen, field, value):
     r = alice_api.post(PATIENTS, NEW_PATIENT | {field: value}, format="json")

@@ -41,6 +41,7 @@ class Story:
     age: int = 40
     diagnosis: str = "F32.1"
     email: str = ""
+    language: str | None = None
     rng: random.Random = field(default_factory=random.Random)
 
 
@@ -69,6 +70,9 @@ MIX = [
     ("serotonergic", 1),
     ("young_medication", 1),
 ]
+# Two therapy responders measured on an anxiety or a PTSD scale; two Spanish-speaking patients (issue 12).
+OTHER_PRIMARY = {"DEMO-006": ("gad7", "F41.1"), "DEMO-007": ("pcl5", "F43.1")}
+SPANISH = {"DEMO-020", "DEMO-024"}
 DIAGNOSES = ["F32.1", "F33.1", "F32.2", "F33.0", "F32.1", "F33.1", "F34.1"]
 THERAPIES = ["cbt", "cbt", "ipt", "cbasp", "psychodynamic"]
 SSRIS = [("Sertraline", "50 mg daily"), ("Escitalopram", "10 mg daily"), ("Fluoxetine", "20 mg daily")]
@@ -152,8 +156,11 @@ class Seeder:
         self.phase(patient, modality, start, therapy=therapy)
         if modality != "psychotherapy":
             self.medication(patient, story, start)
-        baseline = rng.randint(14, 22)
-        final = rng.choice([round(baseline * 0.4), round(baseline * 0.45), 4, 3, round(baseline * 0.6)])
+        # Totals written on the PHQ-9's 0-27 scale, stretched to the patient's own instrument (GAD-7, PCL-5).
+        scale = definitions.get(story.primary).max_total / 27 if story.primary != "hamd17" else 1
+        baseline = round(rng.randint(14, 22) * scale)
+        final = round(rng.choice([round(baseline * 0.4), round(baseline * 0.45), 4 * scale, 3 * scale,
+                                   round(baseline * 0.6)]))
         span = (self.today - start).days - rng.randint(3, 20)
         days = [-rng.randint(1, 5), *range(14, span + 1, 14)]
         self.course(story, patient, start, baseline, final, days)
@@ -299,14 +306,16 @@ def demo_stories() -> list[Story]:
     for number, (kind, name) in enumerate(zip(kinds, NAMES, strict=True), start=1):
         key = f"DEMO-{number:03d}"
         rng = random.Random(f"mbc-demo:{key}")  # a fixed seed per patient: the same caseload on every machine
+        primary, diagnosis = OTHER_PRIMARY.get(key, ("hamd17" if kind == "hamd_combined" else "phq9", ""))
         stories.append(
             Story(
                 key=key,
                 name=name,
                 kind=kind,
-                primary="hamd17" if kind == "hamd_combined" else "phq9",
+                primary=primary,
                 age=21 if kind == "young_medication" else rng.randint(26, 71),
-                diagnosis=rng.choice(DIAGNOSES),
+                diagnosis=diagnosis or rng.choice(DIAGNOSES),
+                language="es" if key in SPANISH else None,
                 rng=rng,
             )
         )
@@ -343,6 +352,7 @@ class Command(BaseCommand):
                         diagnosis=story.diagnosis,
                         email=story.email,
                         primary_instrument=story.primary,
+                        language=story.language,
                     )
                     seeder.tell(story, patient)
                 created += 1
