@@ -33,12 +33,14 @@ class PlotlyFinder(BaseFinder):
             return [Error(f"plotly.js is missing from the plotly package ({SOURCE}).", id="frontend.E001")]
         return []
 
-    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> str | list[str] | None:
+    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> str | list[str]:
         find_all = kwargs.pop("all", find_all)  # Django < 6.1 may still pass the old name
         match = [str(SOURCE)] if path == STATIC_PATH and SOURCE.is_file() else []
         if find_all:
             return match
-        return match[0] if match else None
+        # No match is [] as in Django's own finders: `finders.find` wraps a None into [None], which WhiteNoise then
+        # takes for a found file (a missing /static/ file became a 500).
+        return match[0] if match else []
 
     def list(self, ignore_patterns: Any) -> Iterator[tuple[str, FileSystemStorage]]:
         if SOURCE.is_file():

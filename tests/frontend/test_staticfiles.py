@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import frontend
 from frontend.staticfiles import STATIC_PATH, PlotlyFinder
 
@@ -17,7 +19,7 @@ def test_it_finds_plotly_js_in_the_package():
 
 
 def test_it_finds_nothing_else():
-    assert PlotlyFinder().find("frontend/vendor/other.js") is None
+    assert PlotlyFinder().find("frontend/vendor/other.js") == []
     assert PlotlyFinder().find("plotly.min.js", find_all=True) == []
 
 
@@ -29,3 +31,15 @@ def test_it_lists_one_file_under_its_prefix():
 
 def test_it_is_the_only_copy_of_plotly_in_the_app():
     assert not list((Path(frontend.__file__).parent / "static").rglob("plotly*.js"))
+
+
+@pytest.mark.parametrize("path", ["/static/nope.js", "/static/frontend/nope.css", "/static/frontend/vendor/x.js"])
+def test_it_answers_404_for_a_missing_static_file(client, settings, path):
+    settings.DEBUG = True  # the development server's finder mode, where the 500 was
+    response = client.get(path)
+    assert response.status_code == 404
+
+
+def test_it_still_serves_plotly_through_the_finders(client):
+    response = client.get("/static/" + STATIC_PATH)
+    assert response.status_code == 200
