@@ -239,9 +239,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Longer than any countdown we use, so Redis does not redeliver a task that is merely waiting.
+    # visibility_timeout: a task whose worker died unacknowledged goes back to the queue after 5 minutes (the default
+    # is an hour; this was 6). Safe because every task is short (a sweep chunk takes about a second) and every
+    # effect is idempotent; longer than any retry countdown (tasks.MAX_BACKOFF), so a waiting retry is not redelivered.
     # socket_connect_timeout: a submission whose broker is unreachable answers promptly (the sweep catches up).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600, "socket_connect_timeout": 2}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _typed(env.int, "CELERY_VISIBILITY_TIMEOUT", default=300),
+        "socket_connect_timeout": 2,
+    }
 # One queue name per deployment, so two clinics (or a test run) can share one Redis without sharing work.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="mbc")
 CELERY_TASK_IGNORE_RESULT = True
@@ -256,6 +261,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_TIMEOUT = _typed(env.float, "CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Patients per sweep chunk task: about a second of work each (see README "Scaling").
+MBC_SWEEP_CHUNK_PATIENTS = _typed(env.int, "MBC_SWEEP_CHUNK_PATIENTS", default=2000)
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -115,3 +115,37 @@ class SelfReportLink(models.Model):
 
     def __str__(self) -> str:
         return f"link #{self.id} for patient {self.patient_id}"
+
+
+class SweepRun(models.Model):
+    """One daily sweep: its chunks (patient-id ranges) may run on several workers; finished when all are done."""
+
+    today = models.DateField()
+    chunks = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"sweep #{self.id} of {self.today}"
+
+
+class SweepChunk(models.Model):
+    """A contiguous range of active patients' ids: one short task. Done once, however often it is delivered."""
+
+    run = models.ForeignKey(SweepRun, on_delete=models.CASCADE, related_name="chunk_set")
+    first_patient_id = models.BigIntegerField()
+    last_patient_id = models.BigIntegerField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "first_patient_id"], name="sweep_chunk_once_per_run"),
+        ]
+        indexes = [models.Index(fields=["run", "done_at"])]
+
+    def __str__(self) -> str:
+        return f"sweep chunk #{self.id} (patients {self.first_patient_id}-{self.last_patient_id})"

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from instruments import definitions
@@ -25,8 +25,8 @@ from instruments.services import record_assessment
 from patients.models import AuditEvent, Medication, Patient, TreatmentPhase
 from patients.services import add_medication, record_audit, start_phase
 from reassessment import engine
-from reassessment.models import Flag, FlagKind, FlagStatus, Reminder, SelfReportLink
-from reassessment.selectors import active_phase_facts, rules, score_points
+from reassessment.models import Flag, FlagKind, FlagStatus, Reminder, SelfReportLink, SweepChunk, SweepRun
+from reassessment.selectors import active_phase_facts, rules, score_points, sweep_ranges
 
 log = logging.getLogger(__name__)
 
@@ -281,6 +281,26 @@ def _insert_flags(findings: Sequence[engine.Finding], now: datetime) -> list[str
         return [kind for (kind,) in cursor.fetchall()]
 
 
+def _new_flag_findings(findings: Sequence[engine.Finding]) -> list[engine.Finding]:
+    """The findings whose flag does not exist yet: one read of the dedupe keys of these patients' flags.
+
+    The steady state (tomorrow's sweep, with nothing new) then writes nothing instead of re-sending every flag to the
+    database. The read is an optimisation, not the guard: the insert still skips a key raised in between (a race
+    with another sweep or an on-submit check), since the unique dedupe_key decides.
+    """
+    if not findings:
+        return []
+    patient_ids = {f.patient_id for f in findings}
+    existing = set(
+        Flag.objects.filter(patient_id__in=list(patient_ids)).order_by().values_list("dedupe_key", flat=True)
+    )
+    new: dict[str, engine.Finding] = {}
+    for f in findings:
+        if f.dedupe_key not in existing:
+            new.setdefault(f.dedupe_key, f)
+    return list(new.values())
+
+
 def _persist(findings: Sequence[engine.Finding], *, patient_ids: Iterable[int], now: datetime) -> Counts:
     """Insert new flags and reminders (ignore_conflicts on dedupe_key) and resolve overdue flags whose gap closed.
 
@@ -288,17 +308,14 @@ def _persist(findings: Sequence[engine.Finding], *, patient_ids: Iterable[int], 
     A bounded number of queries whatever the number of findings.
     """
     counts = Counts()
-    flag_findings = [f for f in findings if not f.is_reminder]
+    flag_findings = _new_flag_findings([f for f in findings if not f.is_reminder])
     reminder_findings = [f for f in findings if f.is_reminder]
     if flag_findings and connection.vendor == "postgresql":
         for kind in _insert_flags(flag_findings, now):
             counts.flags[kind] += 1
     elif flag_findings:
-        keys = [f.dedupe_key for f in flag_findings]
-        existing = set(Flag.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
-        new = [f for f in flag_findings if f.dedupe_key not in existing]
-        Flag.objects.bulk_create([_flag_from(f) for f in new], ignore_conflicts=True)
-        for f in new:
+        Flag.objects.bulk_create([_flag_from(f) for f in flag_findings], ignore_conflicts=True)
+        for f in flag_findings:
             counts.flags[f.kind] += 1
     if reminder_findings:
         # At most one reminder per patient in any 7 days, whatever the key says (a phase change moves the key).
@@ -332,7 +349,7 @@ def _persist(findings: Sequence[engine.Finding], *, patient_ids: Iterable[int], 
             counts.reminders += len(fresh)
     ids = list(patient_ids)
     if ids:
-        still_overdue = [f.dedupe_key for f in flag_findings if f.kind == FlagKind.REASSESSMENT_OVERDUE]
+        still_overdue = [f.dedupe_key for f in findings if f.kind == FlagKind.REASSESSMENT_OVERDUE]
         counts.resolved += (
             Flag.objects.filter(
                 patient_id__in=ids,
@@ -370,23 +387,86 @@ def evaluate_patient(patient_id: int, *, today: date | None = None) -> Counts:
     return evaluate_facts(facts, today)
 
 
-def sweep(*, today: date | None = None, batch_size: int = 2000) -> Counts:
-    """Every active phase, in keyset batches of `batch_size` (flat memory, a fixed number of queries per batch).
+def check_patients(
+    *, first_patient_id: int, last_patient_id: int, today: date, batch_size: int = 2000
+) -> Counts:
+    """Every check of the sweep for the active patients whose ids lie in a range: the one evaluation path.
+
+    The active phases in keyset batches (flat memory, a fixed number of queries per batch) through evaluate_facts,
+    the same code the on-submit check runs, then the medication checks of the same patients.
+    """
+    counts = Counts()
+    last_phase_id = 0
+    in_range = {"patient_id__gte": first_patient_id, "patient_id__lte": last_patient_id}
+    while True:
+        facts = active_phase_facts(
+            active_phases().filter(id__gt=last_phase_id, **in_range).order_by("id")[:batch_size]
+        )
+        if not facts:
+            break
+        counts.add(evaluate_facts(facts, today))
+        last_phase_id = facts[-1].phase_id
+    patient_ids = list(
+        Patient.objects.filter(active=True, id__gte=first_patient_id, id__lte=last_patient_id)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if patient_ids:
+        counts.add(check_serotonergic(day=today, patient_ids=patient_ids))
+    return counts
+
+
+def plan_sweep(*, today: date, chunk_patients: int | None = None) -> SweepRun:
+    """A sweep run and its chunks: contiguous ranges of `chunk_patients` active patients' ids (three queries).
+
+    The default chunk (settings.MBC_SWEEP_CHUNK_PATIENTS, 2,000 patients) is about a second of work: a chunk lost
+    with its worker is redone quickly, and several workers on several machines share one sweep evenly.
+    """
+    ranges = sweep_ranges(chunk_patients or settings.MBC_SWEEP_CHUNK_PATIENTS)
+    with transaction.atomic():
+        run = SweepRun.objects.create(today=today, chunks=len(ranges))
+        SweepChunk.objects.bulk_create(
+            [SweepChunk(run=run, first_patient_id=lo, last_patient_id=hi) for lo, hi in ranges]
+        )
+    if not ranges:
+        SweepRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
+    return run
+
+
+def sweep_chunk(*, chunk_id: int, batch_size: int = 2000) -> Counts:
+    """Run one chunk of a sweep; then, if it was the last one pending, mark the run finished.
+
+    Safe to run twice or on two workers at once (a redelivered task): the flags' and reminders' keys are unique,
+    and the chunk is marked done by a conditional update, so its counts are recorded once.
+    """
+    chunk = SweepChunk.objects.select_related("run").get(pk=chunk_id)
+    with transaction.atomic():
+        counts = check_patients(
+            first_patient_id=chunk.first_patient_id,
+            last_patient_id=chunk.last_patient_id,
+            today=chunk.run.today,
+            batch_size=batch_size,
+        )
+        SweepChunk.objects.filter(pk=chunk.pk, done_at__isnull=True).update(
+            done_at=timezone.now(), counts=counts.as_dict()
+        )
+    pending = SweepChunk.objects.filter(run=OuterRef("pk"), done_at__isnull=True)
+    SweepRun.objects.filter(pk=chunk.run_id, finished_at__isnull=True).exclude(Exists(pending)).update(
+        finished_at=timezone.now()
+    )
+    return counts
+
+
+def sweep(*, today: date | None = None, batch_size: int = 2000, chunk_patients: int | None = None) -> Counts:
+    """The daily sweep, synchronously, chunk after chunk: the same chunks the Celery group runs on workers.
 
     Re-derives everything from the database, so a lost task or a missed day delays a flag but never loses it, and
     running it twice (or on two workers at once) creates nothing twice: the dedupe keys are unique.
     """
-    today = today or timezone.localdate()
+    run = plan_sweep(today=today or timezone.localdate(), chunk_patients=chunk_patients)
     counts = Counts()
-    last_id = 0
-    while True:
-        with transaction.atomic():
-            facts = active_phase_facts(active_phases().filter(id__gt=last_id).order_by("id")[:batch_size])
-            if not facts:
-                break
-            counts.add(evaluate_facts(facts, today))
-        last_id = facts[-1].phase_id
-    counts.add(check_serotonergic(day=today))
+    for chunk_id in run.chunk_set.order_by("first_patient_id").values_list("id", flat=True):
+        counts.add(sweep_chunk(chunk_id=chunk_id, batch_size=batch_size))
     return counts
 
 

@@ -199,3 +199,12 @@ def test_it_bands_the_pcl5_at_the_clinics_cut_point(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "probable_ptsd"
+
+
+def test_it_gives_redis_a_visibility_timeout_of_minutes(tmp_path):
+    """A task whose worker died comes back from Redis within 5 minutes (not the 6 hours it once took)."""
+    code = SETUP + "; from django.conf import settings as s; print(s.CELERY_BROKER_TRANSPORT_OPTIONS"
+    code += "['visibility_timeout'])"
+    result = run(tmp_path, {"REDIS_URL": "redis://127.0.0.1:6379/0"}, ["-c", code])
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip()) == 300

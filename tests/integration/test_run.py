@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -75,8 +76,6 @@ def test_it_stops_everything_when_its_own_pid_gets_a_signal(tmp_path: Path, sign
         assert worker_log.startswith("a line from an earlier run\n")  # appended, not overwritten
     finally:
         log.close()
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(runner.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         runner.wait(timeout=10)
