@@ -7,13 +7,14 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from patients import selectors, services
 from patients.models import AuditEvent, Medication, Patient, TreatmentPhase
-from reassessment.services import change_phase, record_medication
+from reassessment.services import change_patient, change_phase, record_medication
 
 
 class PatientSerializer(serializers.ModelSerializer[Patient]):
@@ -32,6 +33,9 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
             "primary_instrument",
             "reminder_interval_days",
             "language",
+            "prior_episodes",
+            "episode_onset",
+            "preference",
             "active",
             "created_at",
         ]
@@ -95,6 +99,16 @@ class PatientDetailView(APIView):
         patient = selectors.visible_patient(request.user, patient_id)
         services.record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="patient",
                               patient_ids=[patient.id])
+        return Response(PatientSerializer(patient).data)
+
+    @extend_schema(request=PatientSerializer, responses=PatientSerializer)
+    def patch(self, request: Request, patient_id: int) -> Response:
+        patient = selectors.visible_patient(request.user, patient_id)
+        serializer = PatientSerializer(patient, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if "external_id" in serializer.validated_data:
+            raise ValidationError({"external_id": ["The record number cannot be changed."]})
+        patient = change_patient(patient=patient, by=request.user, changes=dict(serializer.validated_data))
         return Response(PatientSerializer(patient).data)
 
 

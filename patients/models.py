@@ -42,6 +42,15 @@ def default_language() -> str:
     return base if base in dict(settings.LANGUAGES) else ""
 
 
+class Preference(models.TextChoices):
+    """What the patient wants (DESIGN §2b): shown beside the recommended start, never overriding it."""
+
+    NONE = "none", "No preference"
+    PSYCHOTHERAPY = "psychotherapy", "Psychotherapy"
+    MEDICATION = "medication", "Medication"
+    COMBINED = "combined", "Both"
+
+
 class Patient(models.Model):
     external_id = models.CharField(max_length=64, unique=True, help_text="The clinic's own record number.")
     display_name = models.CharField(max_length=200)
@@ -59,6 +68,15 @@ class Patient(models.Model):
     reminder_interval_days = models.PositiveSmallIntegerField(
         default=28, validators=[MinValueValidator(7), MaxValueValidator(56)]
     )
+    # DESIGN §2b, all optional: previous depressive episodes, when this one began, what the patient wants.
+    prior_episodes = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(99)],
+        help_text="Previous depressive episodes; empty when unknown.",
+    )
+    episode_onset = models.DateField(null=True, blank=True, help_text="The day the current episode began.")
+    preference = models.CharField(max_length=16, choices=Preference.choices, default=Preference.NONE)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

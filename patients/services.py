@@ -18,6 +18,7 @@ from patients.models import (
     Medication,
     Modality,
     Patient,
+    Preference,
     Role,
     Stage,
     Therapy,
@@ -48,6 +49,26 @@ def _full_clean(instance: Any, exclude: list[str] | None = None) -> None:
     instance.full_clean(exclude=exclude, validate_unique=True, validate_constraints=False)
 
 
+# The earliest date the record takes for an episode's onset: anything older is a typing slip (e.g. 0202 for 2020).
+EARLIEST_ONSET = date(1900, 1, 1)
+
+
+def _check_course_record(patient: Patient, today: date) -> None:
+    """DESIGN §2b: prior_episodes a whole number >= 0; episode_onset neither in the future nor before 1900."""
+    errors: dict[str, list[str]] = {}
+    if patient.prior_episodes is not None and patient.prior_episodes < 0:
+        errors["prior_episodes"] = ["Enter a whole number of 0 or more."]
+    onset = patient.episode_onset
+    if onset is not None and onset > today:
+        errors["episode_onset"] = ["The episode cannot begin in the future."]
+    elif onset is not None and onset < EARLIEST_ONSET:
+        errors["episode_onset"] = ["Enter a date from 1900 on."]
+    elif onset is not None and patient.birth_date is not None and onset < patient.birth_date:
+        errors["episode_onset"] = ["The episode cannot begin before the patient's birth date."]
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def create_patient(
     *,
@@ -60,6 +81,9 @@ def create_patient(
     primary_instrument: str = "phq9",
     reminder_interval_days: int = 28,
     language: str | None = None,
+    prior_episodes: int | None = None,
+    episode_onset: date | None = None,
+    preference: str = Preference.NONE,
 ) -> Patient:
     """Create a patient; the creator joins the care team in their usual role."""
     if birth_date is not None and birth_date > timezone.localdate():
@@ -73,7 +97,11 @@ def create_patient(
         primary_instrument=primary_instrument,
         reminder_interval_days=reminder_interval_days,
         language=default_language() if language is None else language,
+        prior_episodes=prior_episodes,
+        episode_onset=episode_onset,
+        preference=preference or Preference.NONE,
     )
+    _check_course_record(patient, timezone.localdate())
     _full_clean(patient)
     try:
         with transaction.atomic():
@@ -83,6 +111,49 @@ def create_patient(
         raise ValidationError({"external_id": ["A patient with this external id already exists."]}) from None
     add_to_care_team(patient=patient, user=created_by, role=clinician_role(created_by))
     record_audit(user=created_by, action=AuditEvent.Action.CREATE, what="patient", patient_ids=[patient.id])
+    return patient
+
+
+# What PATCH /patients/{id}/ and the patient page's "record" form may change (DESIGN §3: the optional fields).
+EDITABLE_FIELDS = (
+    "display_name",
+    "birth_date",
+    "diagnosis",
+    "email",
+    "primary_instrument",
+    "reminder_interval_days",
+    "prior_episodes",
+    "episode_onset",
+    "preference",
+    "language",
+)
+
+
+@transaction.atomic
+def update_patient(*, patient: Patient, by: Any, changes: dict[str, Any]) -> Patient:
+    """Change some of a patient's record fields; all are checked together, and nothing is saved on an error."""
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed here."] for name in unknown})
+    today = timezone.localdate()
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    for name, value in changes.items():
+        if name == "diagnosis":
+            value = (value or "").strip().upper()
+        elif name in ("display_name", "email"):
+            value = (value or "").strip()
+        elif name == "preference":
+            value = value or Preference.NONE
+        setattr(locked, name, value)
+    if "birth_date" in changes and locked.birth_date is not None and locked.birth_date > today:
+        raise ValidationError({"birth_date": ["The birth date is in the future."]})
+    _check_course_record(locked, today)
+    _full_clean(locked)
+    if changes:
+        locked.save(update_fields=list(changes))
+        record_audit(user=by, action=AuditEvent.Action.UPDATE, what="patient", patient_ids=[locked.pk])
+    for name in changes:
+        setattr(patient, name, getattr(locked, name))
     return patient
 
 

@@ -23,7 +23,7 @@ from instruments import definitions
 from instruments.models import Assessment
 from instruments.services import record_assessment
 from patients.models import AuditEvent, Medication, Patient, TreatmentPhase
-from patients.services import add_medication, record_audit, start_phase
+from patients.services import add_medication, record_audit, start_phase, update_patient
 from reassessment import engine
 from reassessment.models import Flag, FlagKind, FlagStatus, Reminder, SelfReportLink, SweepChunk, SweepRun
 from reassessment.selectors import active_phase_facts, rules, score_points, sweep_ranges
@@ -180,6 +180,14 @@ def change_phase(
     )
     transaction.on_commit(lambda: enqueue_evaluation(patient.id))
     return phase
+
+
+@transaction.atomic
+def change_patient(*, patient: Patient, by: Any, changes: dict[str, Any]) -> Patient:
+    """Change a patient's record fields; the checks re-run for the patient (DESIGN §3: PATCH /patients/{id}/)."""
+    patient = update_patient(patient=patient, by=by, changes=changes)
+    transaction.on_commit(lambda: enqueue_evaluation(patient.id))
+    return patient
 
 
 def _active_serotonergic(patient_ids: Iterable[int] | None, day: date) -> Iterable[engine.MedicationFacts]:

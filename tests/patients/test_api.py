@@ -675,3 +675,116 @@ def test_it_keeps_names_out_of_the_audit_trail(alice_api, frozen):
     )
     for secret in ("Jane", "Roe", "jane@example.test", "F33.1", "Sertraline"):
         assert secret not in text
+
+
+# --- the course record: prior_episodes, episode_onset, preference (DESIGN §2b) ------------------------------------
+
+
+def test_it_creates_a_patient_with_the_course_record(alice_api, frozen):
+    body = NEW_PATIENT | {"prior_episodes": 2, "episode_onset": "2024-01-15", "preference": "psychotherapy"}
+    r = alice_api.post(PATIENTS, body, format="json")
+
+    assert r.status_code == 201, r.content
+    saved = Patient.objects.get(pk=r.json()["id"])
+    assert (saved.prior_episodes, saved.episode_onset, saved.preference) == (2, date(2024, 1, 15), "psychotherapy")
+    assert (r.json()["prior_episodes"], r.json()["episode_onset"], r.json()["preference"]) == (
+        2, "2024-01-15", "psychotherapy"
+    )
+
+
+def test_it_leaves_the_course_record_unknown_by_default(alice_api, frozen):
+    r = alice_api.post(PATIENTS, {"external_id": "MRN-901", "display_name": "John Doe"}, format="json")
+    assert (r.json()["prior_episodes"], r.json()["episode_onset"], r.json()["preference"]) == (None, None, "none")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("prior_episodes", -1, "greater than or equal to 0"),
+        ("prior_episodes", 2.5, "valid integer"),
+        ("prior_episodes", "two", "valid integer"),
+        ("prior_episodes", 100, "less than or equal to 99"),
+        ("episode_onset", "2026-03-13", "future"),  # tomorrow
+        ("episode_onset", "1899-12-31", "1900"),
+        ("episode_onset", "0001-01-01", "1900"),
+        ("episode_onset", "1990-04-01", "birth date"),  # NEW_PATIENT was born on 2 April 1991
+        ("episode_onset", "15/01/2024", "Date has wrong format"),
+        ("preference", "hypnosis", "valid choice"),
+    ],
+)
+def test_it_refuses_a_malformed_course_record(alice_api, frozen, field, value, message):
+    r = alice_api.post(PATIENTS, NEW_PATIENT | {field: value}, format="json")
+
+    assert r.status_code == 400, r.content
+    assert message in " ".join(r.json()[field])
+    assert not Patient.objects.filter(external_id="MRN-900").exists()
+
+
+def test_it_accepts_an_episode_that_began_today(alice_api, frozen):
+    r = alice_api.post(PATIENTS, NEW_PATIENT | {"episode_onset": TODAY.isoformat()}, format="json")
+    assert r.status_code == 201, r.content
+
+
+def test_it_changes_the_course_record(alice_api, alice, patient, frozen):
+    r = alice_api.patch(detail(patient), {"prior_episodes": 0, "preference": "medication"}, format="json")
+
+    assert r.status_code == 200, r.content
+    assert (r.json()["prior_episodes"], r.json()["preference"], r.json()["episode_onset"]) == (0, "medication", None)
+    patient.refresh_from_db()
+    assert (patient.prior_episodes, patient.preference) == (0, "medication")
+    assert AuditEvent.objects.filter(user=alice, patient=patient, action="update", what="patient").count() == 1
+
+
+def test_it_clears_the_course_record_with_null(alice_api, alice, frozen):
+    patient = make_patient(alice, "MRN-2", prior_episodes=3, episode_onset=date(2025, 1, 1))
+    r = alice_api.patch(detail(patient), {"prior_episodes": None, "episode_onset": None}, format="json")
+
+    assert r.status_code == 200, r.content
+    patient.refresh_from_db()
+    assert (patient.prior_episodes, patient.episode_onset) == (None, None)
+
+
+def test_it_changes_the_other_optional_fields(alice_api, patient, frozen):
+    r = alice_api.patch(detail(patient), {"diagnosis": "f31.4", "reminder_interval_days": 14}, format="json")
+
+    assert r.status_code == 200, r.content
+    patient.refresh_from_db()
+    assert (patient.diagnosis, patient.reminder_interval_days) == ("F31.4", 14)
+
+
+def test_it_saves_nothing_of_a_patch_with_one_bad_field(alice_api, patient, frozen):
+    r = alice_api.patch(detail(patient), {"preference": "combined", "episode_onset": "2027-01-01"}, format="json")
+
+    assert r.status_code == 400
+    assert list(r.json()) == ["episode_onset"]
+    patient.refresh_from_db()
+    assert (patient.preference, patient.episode_onset) == ("none", None)
+    assert not AuditEvent.objects.filter(patient=patient, action="update").exists()
+
+
+def test_it_refuses_to_change_the_record_number(alice_api, patient, frozen):
+    r = alice_api.patch(detail(patient), {"external_id": "MRN-77"}, format="json")
+
+    assert r.status_code == 400
+    assert "external_id" in r.json()
+    patient.refresh_from_db()
+    assert patient.external_id == "MRN-1"
+
+
+def test_it_answers_bob_404_for_a_patch_of_alices_patient(bob_api, patient, frozen):
+    r = bob_api.patch(detail(patient), {"preference": "medication"}, format="json")
+
+    assert r.status_code == 404
+    patient.refresh_from_db()
+    assert patient.preference == "none"
+
+
+def test_it_re_runs_the_checks_after_a_patch(alice_api, patient, frozen, django_capture_on_commit_callbacks,
+                                             monkeypatch):
+    queued = []
+    monkeypatch.setattr("reassessment.services.enqueue_evaluation", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = alice_api.patch(detail(patient), {"prior_episodes": 2}, format="json")
+
+    assert r.status_code == 200
+    assert queued == [patient.id]
