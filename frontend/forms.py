@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from instruments.definitions import Definition
 from patients.drug_classes import DRUG_CLASSES
-from patients.models import Modality, Stage, Therapy
+from patients.models import Modality, Preference, Stage, Therapy
 from reassessment.selectors import CASELOAD_SORTS, CATEGORIES
 
 CATEGORY_LABELS = {
@@ -158,6 +158,18 @@ class MedicationForm(forms.Form):
 
     def serotonergic_value(self) -> bool | None:
         return {"yes": True, "no": False}.get(self.cleaned_data.get("serotonergic") or "")
+
+
+class PatientRecordForm(forms.Form):
+    """The course record of DESIGN §2b (and the diagnosis it reads), edited on the patient page."""
+
+    diagnosis = forms.CharField(label="Diagnosis (ICD-10)", required=False, max_length=12,
+                                help_text="For example F33.1; the recommended start reads it.")
+    prior_episodes = forms.IntegerField(label="Previous depressive episodes", required=False, min_value=0,
+                                        max_value=99, help_text="Leave empty when unknown.")
+    episode_onset = forms.DateField(label="Current episode began", required=False, widget=DateInput)
+    preference = forms.ChoiceField(label="The patient's preference", choices=Preference.choices,
+                                   initial=Preference.NONE)
 
 
 class AcknowledgeForm(forms.Form):

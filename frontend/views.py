@@ -22,6 +22,7 @@ from frontend.forms import (
     CaseloadFilterForm,
     InstrumentForm,
     MedicationForm,
+    PatientRecordForm,
     PhaseForm,
     apply_service_errors,
     phase_initial,
@@ -30,7 +31,7 @@ from instruments import definitions
 from patients.models import AuditEvent, Modality
 from patients.selectors import visible_patient
 from patients.services import record_audit
-from reassessment import selectors, services
+from reassessment import engine, selectors, services
 
 # Where a flag's recommendation leads: the phase that adds the other modality (DESIGN §2).
 RECOMMENDED_MODALITY = {"add_psychotherapy": Modality.COMBINED, "add_medication": Modality.COMBINED}
@@ -178,6 +179,9 @@ def _render_patient(
         "phase_form": phase_form,
         "phase_open": bool(start) or "phase" in bound,
         "medication_form": bound.get("medication") or MedicationForm(prefix="med"),
+        "record_form": bound.get("record") or PatientRecordForm(prefix="record", initial=_record_initial(patient)),
+        "recommended": summary.recommended,
+        "course_record": _course_record(patient, today),
         "open_form": next(iter(bound), None),
         "crisis_message": settings.MBC_CRISIS_MESSAGE,
     }
@@ -223,6 +227,36 @@ def record_assessment(request: HttpRequest, patient_id: int, instrument: str) ->
                 messages.error(request, "The suicide item was answered above 0: an urgent flag was raised.")
             return _back(patient.id, f"scores-{definition.code}")
     return _render_patient(request, patient.id, status=400, bound={definition.code: form})
+
+
+def _course_record(patient: Any, today: Any) -> dict[str, bool]:
+    """DESIGN §2b chronic and recurrent, as the engine derives them from the record."""
+    facts = selectors.patient_facts(patient)
+    current = selectors.rules()
+    return {
+        "chronic": engine.is_chronic(facts, today, current),
+        "recurrent": engine.is_recurrent(facts, current),
+    }
+
+
+def _record_initial(patient: Any) -> dict[str, Any]:
+    return {name: getattr(patient, name) for name in ("diagnosis", "prior_episodes", "episode_onset", "preference")}
+
+
+@login_required
+@require_POST
+def change_record(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = visible_patient(request.user, patient_id)
+    form = PatientRecordForm(request.POST, prefix="record")
+    if form.is_valid():
+        try:
+            services.change_patient(patient=patient, by=request.user, changes=dict(form.cleaned_data))
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "The patient's record was updated.")
+            return _back(patient.id, "recommended-start")
+    return _render_patient(request, patient.id, status=400, bound={"record": form})
 
 
 @login_required

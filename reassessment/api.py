@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from patients.models import AuditEvent
 from patients.selectors import visible_patient
 from patients.services import record_audit
-from reassessment import selectors, services
+from reassessment import engine, selectors, services
 from reassessment.models import Flag, FlagKind, FlagStatus
 
 
@@ -112,6 +112,20 @@ class SummaryPhaseSerializer(serializers.Serializer[Any]):
     week = serializers.IntegerField()
 
 
+class BasedOnSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    total = serializers.IntegerField()
+    date = serializers.DateField()
+
+
+class RecommendedStartSerializer(serializers.Serializer[Any]):
+    """DESIGN §2b: the suggested first treatment, every reason for it, and the score it was read from."""
+
+    modality = serializers.ChoiceField(choices=list(engine.START_MODALITIES))
+    reasons = serializers.ListField(child=serializers.ChoiceField(choices=list(engine.START_REASONS)))
+    based_on = BasedOnSerializer()
+
+
 class SummarySerializer(serializers.Serializer[Any]):
     """DESIGN §3 summary; category is `no_phase` when the patient has no active phase."""
 
@@ -125,6 +139,7 @@ class SummarySerializer(serializers.Serializer[Any]):
         choices=["no_phase", "no_baseline", "too_early", "remission", "response", "improving", "partial_response"]
     )
     next_due_on = serializers.DateField(allow_null=True)
+    recommended_start = RecommendedStartSerializer(allow_null=True)
 
 
 class SelfReportResultSerializer(serializers.Serializer[Any]):

@@ -55,6 +55,12 @@ class Rules:
     overdue_factor: int = 2
     # A patient gets a new self-report link at most once every 7 days (DESIGN §2).
     reminder_gap_days: int = 7
+    # DESIGN §2b: an episode that began 2 or more years ago is chronic (DSM-5 persistent depressive disorder).
+    chronic_years: int = 2
+    # DESIGN §2b: one previous episode makes the depression recurrent ...
+    recurrent_min_episodes: int = 1
+    # ... and two or more call for combined treatment at the start (seeds 001, 003; NICE NG222 relapse risk).
+    combined_min_prior_episodes: int = 2
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -105,6 +111,8 @@ class InstrumentRules:
     remission_max: int  # PHQ-9 4, HAM-D 17 7
     reliable_change: int  # PHQ-9 6, HAM-D 17 8
     moderate_min: int  # PHQ-9 10, HAM-D 17 14: the relapse threshold
+    combined_min: int | None = None  # PHQ-9 16, HAM-D 17 19: combined treatment recommended at the start (§2b)
+    suicide_item: int | None = None  # PHQ-9 9, HAM-D 17 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +124,16 @@ class ScorePoint:
     day: date  # clinic-local administered date, already converted by the caller
     total: int
     severity: str = ""  # passed through into summaries
+    suicide_answer: int = 0  # the answer to the instrument's suicide item (0 when it has none)
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    """What the course rules read from the patient's record (DESIGN §2b); all optional."""
+
+    diagnosis: str = ""  # ICD-10, e.g. F33.1
+    prior_episodes: int | None = None  # previous depressive episodes; None when unknown
+    episode_onset: date | None = None  # the day the current episode began
 
 
 @dataclass(frozen=True)
@@ -134,6 +152,7 @@ class PhaseFacts:
     # DESIGN §2b course: started_on of the earliest phase of the unbroken run of phases ending with this one (each
     # ended on the day before the next started, or later); this phase's own started_on when it starts a course.
     course_started_on: date
+    record: PatientFacts = PatientFacts()  # diagnosis, prior episodes, episode onset (DESIGN §2b)
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:
@@ -534,6 +553,156 @@ def _due(phase: PhaseFacts, summary: PhaseSummary, today: date, rules: Rules) ->
         },
         is_reminder=True,
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Treatment course (DESIGN §2b): what to start with
+# ---------------------------------------------------------------------------------------------------------------
+
+# The recommended starts, in the order the rule tries them (the first match wins).
+START_MODALITIES = ("medication_first", "combined", "either", "psychotherapy", "monitor")
+# The reasons a start can give, in the order they are listed.
+START_REASONS = (
+    "psychotic_features",
+    "severe",
+    "chronic",
+    "recurrent",
+    "suicide_item",
+    "anxiety_disorder",
+    "bipolar",
+    "moderate",
+    "mild",
+    "minimal",
+)
+# Which phase modalities follow a recommended start (the caseload marker and the outcomes' "matched" share).
+# medication_first: a combined phase holds the medication (therapy added "when able" may come at once);
+# either: therapy or medication alone (seed 000), so combined is more than the rule asks, as it is for a mild score
+# (NICE NG222: no routine antidepressant for less severe depression); monitor: in remission, any treatment stands.
+MODALITIES_MATCHING_START: Mapping[str, tuple[str, ...]] = {
+    "medication_first": ("medication", "combined"),
+    "combined": ("combined",),
+    "either": ("psychotherapy", "medication"),
+    "psychotherapy": ("psychotherapy",),
+    "monitor": MODALITIES,
+}
+
+# ICD-10 codes the start rules read; a code matches itself and its subcodes (F43.1 matches F43.10, F42 F42.2).
+# Seed 000: psychotic depression (F32.3 single episode, F33.3 recurrent) is stabilised with medication first.
+PSYCHOTIC_DEPRESSION = ("F32.3", "F33.3")
+# Seeds 001, 003: OCD (F42), panic disorder (F41.0), panic with agoraphobia (F40.01, ICD-10-CM), PTSD (F43.1) do
+# best with therapy and medication together once symptoms are moderate.
+ANXIETY_DISORDERS = ("F42", "F41.0", "F40.01", "F43.1")
+# Bipolar affective disorder (F31): a mood stabiliser goes with therapy; antidepressant monotherapy can switch mood.
+BIPOLAR = ("F31",)
+# Dysthymia (F34.1) is chronic by definition (2 years or more of depressed mood, ICD-10 / DSM-5).
+DYSTHYMIA = ("F34.1",)
+
+
+@dataclass(frozen=True, slots=True)
+class StartRecommendation:
+    """DESIGN §2b recommended start: a modality, every reason that holds, and the score it was read from."""
+
+    modality: str  # one of START_MODALITIES
+    reasons: tuple[str, ...]  # codes of START_REASONS, in that order
+    based_on: ScorePoint
+
+
+def diagnosis_in(diagnosis: str, codes: Sequence[str]) -> bool:
+    """Whether an ICD-10 code is one of `codes` or a subcode of one (F42 covers F42.2; F43.1 covers F43.10)."""
+    code = diagnosis.strip().upper()
+    return any(code == c or code.startswith(c if "." in c else c + ".") for c in codes)
+
+
+def is_chronic(patient: PatientFacts, today: date, rules: Rules) -> bool:
+    """DESIGN §2b: the episode began 2 years or more before today, or the diagnosis is dysthymia (F34.1)."""
+    if diagnosis_in(patient.diagnosis, DYSTHYMIA):
+        return True
+    # Whole years as for an age: an onset on 24 Nov 2024 is 2 years old on 24 Nov 2026.
+    return patient.episode_onset is not None and age_on(patient.episode_onset, today) >= rules.chronic_years
+
+
+def is_recurrent(patient: PatientFacts, rules: Rules) -> bool:
+    """DESIGN §2b: at least one previous depressive episode (unknown counts as not recurrent)."""
+    return patient.prior_episodes is not None and patient.prior_episodes >= rules.recurrent_min_episodes
+
+
+def start_score(baseline: ScorePoint | None, scores: Sequence[ScorePoint], today: date) -> ScorePoint | None:
+    """The score a recommended start reads: the course's first baseline, else the latest score up to today."""
+    if baseline is not None:
+        return baseline
+    past = [s for s in scores if s.day <= today]
+    return max(past, key=_order) if past else None
+
+
+def recommended_start(
+    *, patient: PatientFacts, score: ScorePoint | None, instrument: InstrumentRules, today: date, rules: Rules
+) -> StartRecommendation | None:
+    """DESIGN §2b recommended start from one score; the first match wins and every matching reason is listed.
+
+    Listed reasons: the winning rule's own, and with medication_first also every reason for combined that holds
+    (a psychotic patient who is also suicidal should show both). The severity ladder (moderate, mild, minimal) is
+    listed only when it decides: a severe score is also moderate, and saying so adds nothing.
+    """
+    if score is None:
+        return None
+    total = score.total
+    at_least_moderate = total >= instrument.moderate_min
+    combined: list[str] = []
+    # NICE NG222 (2022): for "more severe" depression (PHQ-9 >= 16) offer combined medication and CBT.
+    if instrument.combined_min is not None and total >= instrument.combined_min:
+        combined.append("severe")
+    # Seeds 001, 003 (Keller 2000, CBASP + nefazodone): chronic depression does best with both.
+    if is_chronic(patient, today, rules):
+        combined.append("chronic")
+    # Seeds 001, 003; NICE NG222: two or more previous episodes put the patient at high risk of relapse.
+    if patient.prior_episodes is not None and patient.prior_episodes >= rules.combined_min_prior_episodes:
+        combined.append("recurrent")
+    # Seed 000: suicidal thoughts call for both a prescriber and a therapist from the start.
+    if instrument.suicide_item is not None and score.suicide_answer >= 1:
+        combined.append("suicide_item")
+    # Seeds 001, 003: OCD, panic and PTSD at moderate or worse: exposure-based therapy with an SSRI.
+    if diagnosis_in(patient.diagnosis, ANXIETY_DISORDERS) and at_least_moderate:
+        combined.append("anxiety_disorder")
+    # Bipolar disorder: a mood stabiliser with psychotherapy (NICE CG185).
+    if diagnosis_in(patient.diagnosis, BIPOLAR):
+        combined.append("bipolar")
+
+    def start(modality: str, *reasons: str) -> StartRecommendation:
+        return StartRecommendation(modality=modality, reasons=reasons, based_on=score)
+
+    # Seed 000: psychotic features: stabilise with medication (antidepressant + antipsychotic), add therapy when able.
+    if diagnosis_in(patient.diagnosis, PSYCHOTIC_DEPRESSION):
+        return start("medication_first", "psychotic_features", *combined)
+    if combined:
+        return start("combined", *combined)
+    # Seed 000 (Cuijpers 2013): in mild to moderate depression therapy or medication alone do about as well.
+    if at_least_moderate:
+        return start("either", "moderate")
+    # Seed 002 (NICE NG222 less severe depression): start with psychotherapy.
+    if not in_remission(total, instrument):
+        return start("psychotherapy", "mild")
+    return start("monitor", "minimal")
+
+
+def course_start(
+    *,
+    patient: PatientFacts,
+    phase: PhaseFacts | None,
+    scores: Sequence[ScorePoint],
+    instrument: InstrumentRules,
+    today: date,
+    rules: Rules,
+) -> StartRecommendation | None:
+    """DESIGN §2b recommended start of a patient: read from the course's first baseline, else the latest score."""
+    baseline = course_baseline(phase, scores, rules) if phase is not None else None
+    return recommended_start(
+        patient=patient, score=start_score(baseline, scores, today), instrument=instrument, today=today, rules=rules
+    )
+
+
+def start_matches(start: str, modality: str) -> bool:
+    """Whether a phase of `modality` follows the recommended start (see MODALITIES_MATCHING_START)."""
+    return modality in MODALITIES_MATCHING_START[start]
 
 
 # ---------------------------------------------------------------------------------------------------------------

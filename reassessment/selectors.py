@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import DateField, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Case, DateField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 
 from instruments import definitions
 from instruments.models import Assessment
@@ -30,7 +31,12 @@ def rules() -> engine.Rules:
 def instrument_rules(code: str) -> engine.InstrumentRules:
     d = definitions.get(code)
     return engine.InstrumentRules(
-        code=d.code, remission_max=d.remission_max, reliable_change=d.reliable_change, moderate_min=d.moderate_min
+        code=d.code,
+        remission_max=d.remission_max,
+        reliable_change=d.reliable_change,
+        moderate_min=d.moderate_min,
+        combined_min=d.combined_min,
+        suicide_item=d.suicide_item,
     )
 
 
@@ -45,6 +51,9 @@ _PHASE_FIELDS = (
     "patient__reminder_interval_days",
     "patient__primary_instrument",
     "course_started_on",
+    "patient__diagnosis",
+    "patient__prior_episodes",
+    "patient__episode_onset",
 )
 
 
@@ -72,7 +81,7 @@ def with_course(phases: QuerySet[TreatmentPhase]) -> QuerySet[TreatmentPhase]:
 
 
 def _facts_from_row(row: Sequence[Any]) -> engine.PhaseFacts:
-    pid, patient_id, modality, stage, started_on, ended_on, birth_date, interval, instrument, course = row
+    pid, patient_id, modality, stage, started_on, ended_on, birth_date, interval, instrument, course, *record = row
     return engine.PhaseFacts(
         phase_id=pid,
         patient_id=patient_id,
@@ -84,7 +93,16 @@ def _facts_from_row(row: Sequence[Any]) -> engine.PhaseFacts:
         interval_days=interval,
         instrument=instrument_rules(instrument),
         course_started_on=min(course, started_on),
+        record=_record(*record),
     )
+
+
+def _record(diagnosis: str, prior_episodes: int | None, episode_onset: date | None) -> engine.PatientFacts:
+    return engine.PatientFacts(diagnosis=diagnosis, prior_episodes=prior_episodes, episode_onset=episode_onset)
+
+
+def patient_facts(patient: Patient) -> engine.PatientFacts:
+    return _record(patient.diagnosis, patient.prior_episodes, patient.episode_onset)
 
 
 def active_phase_facts(phases: QuerySet[TreatmentPhase]) -> list[engine.PhaseFacts]:
@@ -92,25 +110,57 @@ def active_phase_facts(phases: QuerySet[TreatmentPhase]) -> list[engine.PhaseFac
     return [_facts_from_row(row) for row in with_course(phases).values_list(*_PHASE_FIELDS)]
 
 
-def score_points(facts: Sequence[engine.PhaseFacts]) -> dict[int, list[engine.ScorePoint]]:
-    """Primary-instrument scores of the phases' patients from 14 days before the earliest start: one query."""
-    if not facts:
+def _suicide_answer() -> Case:
+    """The answer to each row's instrument's suicide item, read in the database (0 for an instrument without one)."""
+    whens = [
+        When(instrument=d.code, then=Cast(KT(f"items__{d.suicide_item - 1}"), IntegerField()))
+        for d in definitions.REGISTRY.values()
+        if d.suicide_item is not None
+    ]
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+def score_points(
+    facts: Sequence[engine.PhaseFacts], *, without_phase: Mapping[int, str] | None = None
+) -> dict[int, list[engine.ScorePoint]]:
+    """Primary-instrument scores of the phases' patients from 14 days before the earliest start: one query.
+
+    `without_phase` (patient id -> primary instrument): patients with no phase, whose every score is read in the
+    same query (the recommended start reads their latest one).
+    """
+    without_phase = without_phase or {}
+    if not facts and not without_phase:
         return {}
     wanted = {f.patient_id: f.instrument.code for f in facts}
-    since = min(f.course_started_on for f in facts) - timedelta(days=rules().baseline_days_before)
+    wanted.update(without_phase)
+    condition = Q(pk__in=[])
+    if facts:
+        since = min(f.course_started_on for f in facts) - timedelta(days=rules().baseline_days_before)
+        condition |= Q(patient_id__in=[f.patient_id for f in facts], administered_on__gte=since)
+    if without_phase:
+        condition |= Q(patient_id__in=list(without_phase))
     rows = (
-        Assessment.objects.filter(
-            patient_id__in=list(wanted), instrument__in=set(wanted.values()), administered_on__gte=since
-        )
+        Assessment.objects.filter(condition, instrument__in=set(wanted.values()))
         .order_by()  # the engine orders a phase's scores itself; sorting every batch in the database is wasted
-        .values_list("id", "patient_id", "instrument", "administered_at", "administered_on", "total", "severity")
+        .annotate(suicide_answer=_suicide_answer())
+        .values_list(
+            "id", "patient_id", "instrument", "administered_at", "administered_on", "total", "severity",
+            "suicide_answer",
+        )
     )
     points: dict[int, list[engine.ScorePoint]] = defaultdict(list)
     point = engine.ScorePoint
-    for aid, patient_id, instrument, at, on, total, severity in _rows(rows):
+    for aid, patient_id, instrument, at, on, total, severity, suicide in _rows(rows):
         if wanted[patient_id] == instrument:
             points[patient_id].append(
-                point(assessment_id=aid, administered_at=at, day=on, total=total, severity=severity)
+                point(
+                    assessment_id=aid,
+                    administered_at=at,
+                    day=on,
+                    total=total,
+                    severity=severity,
+                    suicide_answer=suicide or 0,
+                )
             )
     return points
 
@@ -163,6 +213,14 @@ class Summary:
     instrument: str
     phase: TreatmentPhase | None
     result: engine.PhaseSummary | None
+    recommended: engine.StartRecommendation | None = None  # DESIGN §2b recommended start
+
+    @property
+    def start_differs(self) -> bool:
+        """The current phase's modality does not follow the recommended start (the caseload marker)."""
+        if self.phase is None or self.recommended is None:
+            return False
+        return not engine.start_matches(self.recommended.modality, self.phase.modality)
 
     def as_dict(self) -> dict[str, Any]:
         r = self.result
@@ -184,11 +242,23 @@ class Summary:
             "improvement_pct": r.improvement_pct if r else None,
             "category": r.category if r else "no_phase",
             "next_due_on": r.next_due_on if r else None,
+            "recommended_start": _start(self.recommended),
         }
 
 
+def _start(start: engine.StartRecommendation | None) -> dict[str, Any] | None:
+    if start is None:
+        return None
+    point = start.based_on
+    return {
+        "modality": start.modality,
+        "reasons": list(start.reasons),
+        "based_on": {"id": point.assessment_id, "total": point.total, "date": point.day},
+    }
+
+
 def summaries(patients: Sequence[Patient], today: date) -> dict[int, Summary]:
-    """Summaries of many patients: two queries whatever their number."""
+    """Summaries of many patients, with their recommended starts: two queries whatever their number."""
     by_id = {p.id: p for p in patients}
     phases = list(
         with_course(TreatmentPhase.objects.filter(patient_id__in=list(by_id), ended_on__isnull=True)).select_related(
@@ -196,17 +266,24 @@ def summaries(patients: Sequence[Patient], today: date) -> dict[int, Summary]:
         )
     )
     facts = {phase.id: _facts_of(phase) for phase in phases}
-    points = score_points(list(facts.values()))
-    result: dict[int, Summary] = {
-        p.id: Summary(instrument=p.primary_instrument, phase=None, result=None) for p in patients
-    }
+    phase_of = {phase.patient_id: phase for phase in phases}
+    without_phase = {p.id: p.primary_instrument for p in patients if p.id not in phase_of}
+    points = score_points(list(facts.values()), without_phase=without_phase)
     current = rules()
-    for phase in phases:
-        f = facts[phase.id]
-        result[phase.patient_id] = Summary(
-            instrument=f.instrument.code,
+    result: dict[int, Summary] = {}
+    for p in patients:
+        scores = points.get(p.id, [])
+        phase = phase_of.get(p.id)
+        f = facts[phase.id] if phase is not None else None
+        instrument = f.instrument if f is not None else instrument_rules(p.primary_instrument)
+        recommended = engine.course_start(
+            patient=patient_facts(p), phase=f, scores=scores, instrument=instrument, today=today, rules=current
+        )
+        result[p.id] = Summary(
+            instrument=instrument.code,
             phase=phase,
-            result=engine.summarize(f, points.get(f.patient_id, []), today, current),
+            result=engine.summarize(f, scores, today, current) if f is not None else None,
+            recommended=recommended,
         )
     return result
 
@@ -217,7 +294,8 @@ def _facts_of(phase: TreatmentPhase) -> engine.PhaseFacts:
     return _facts_from_row(
         [phase.id, phase.patient_id, phase.modality, phase.stage, phase.started_on, phase.ended_on,
          patient.birth_date, patient.reminder_interval_days, patient.primary_instrument,
-         phase.course_started_on]  # type: ignore[attr-defined]  # annotated by with_course
+         phase.course_started_on,  # type: ignore[attr-defined]  # annotated by with_course
+         patient.diagnosis, patient.prior_episodes, patient.episode_onset]
     )
 
 

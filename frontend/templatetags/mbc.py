@@ -10,8 +10,9 @@ from django.utils import formats
 
 from frontend.forms import CATEGORY_LABELS
 from instruments.definitions import REGISTRY
-from patients.models import Modality, Stage
+from patients.models import Modality, Preference, Stage
 from reassessment.models import FlagKind
+from reassessment.selectors import rules
 
 register = template.Library()
 
@@ -25,7 +26,30 @@ def severity_label(severity: str, instrument: str) -> str:
 
 
 # Plain dicts: a model's get_FOO_display() rebuilds its choices on every call, and the caseload makes thousands.
-_LABELS = {"modality": dict(Modality.choices), "stage": dict(Stage.choices), "flag": dict(FlagKind.choices)}
+# DESIGN §2b recommended starts, as the patient page and the caseload name them.
+START_LABELS = {
+    "medication_first": "Medication first",
+    "combined": "Psychotherapy and medication together",
+    "either": "Psychotherapy or medication",
+    "psychotherapy": "Psychotherapy",
+    "monitor": "Monitor, no new treatment",
+}
+# The caseload's compact marker where the current phase differs from the suggestion.
+START_SHORT_LABELS = {
+    "medication_first": "medication first",
+    "combined": "combined",
+    "either": "one modality",
+    "psychotherapy": "psychotherapy",
+    "monitor": "monitor",
+}
+_LABELS = {
+    "modality": dict(Modality.choices),
+    "start_short": START_SHORT_LABELS,
+    "stage": dict(Stage.choices),
+    "flag": dict(FlagKind.choices),
+    "start": START_LABELS,
+    "preference": dict(Preference.choices),
+}
 
 
 @register.filter
@@ -74,3 +98,30 @@ def isodate(value: Any) -> str:
         return formats.date_format(date.fromisoformat(str(value)))
     except ValueError:
         return ""
+
+
+@register.filter
+def start_reason(reason: str, instrument: str) -> str:
+    """A reason of the recommended start in a clinician's words, with the numbers the rule used (DESIGN §2b)."""
+    d = REGISTRY.get(instrument)
+    name = _SHORT_NAMES.get(instrument, instrument)
+    current = rules()
+    severe = f"{name} {d.combined_min} or more" if d and d.combined_min is not None else "a severe score"
+    moderate = f"{name} {d.moderate_min} or more" if d else "a moderate score"
+    remission = f"{name} {d.remission_max} or less" if d else "in remission"
+    texts = {
+        "psychotic_features": "Depression with psychotic features (F32.3, F33.3): stabilise with medication, "
+        "add psychotherapy when the patient is able.",
+        "severe": f"Severe symptoms ({severe}): combined treatment works better than either alone (NICE NG222).",
+        "chronic": f"Chronic depression: the episode began {current.chronic_years} or more years ago, or dysthymia "
+        "(F34.1).",
+        "recurrent": f"{current.combined_min_prior_episodes} or more previous episodes: a high risk of relapse.",
+        "suicide_item": "The suicide item was answered above 0 on this score.",
+        "anxiety_disorder": f"OCD, panic disorder or PTSD with moderate or worse symptoms ({moderate}).",
+        "bipolar": "Bipolar disorder (F31): a mood stabiliser goes with psychotherapy; no antidepressant alone.",
+        "moderate": f"Moderate symptoms ({moderate}): psychotherapy or medication alone do about as well; "
+        "the patient's preference decides.",
+        "mild": "Mild symptoms: psychotherapy is the place to start.",
+        "minimal": f"Symptoms in the remission range ({remission}): keep measuring.",
+    }
+    return texts.get(reason, reason.replace("_", " "))

@@ -238,6 +238,12 @@ def test_it_summarises_the_current_phase_in_the_shape_of_the_contract(
         "improvement_pct": 33.3,  # 6 / 18
         "category": "improving",
         "next_due_on": "2026-04-02",  # the latest score + 28 days
+        # DESIGN §2b: read from the baseline, 18 >= PHQ-9 16
+        "recommended_start": {
+            "modality": "combined",
+            "reasons": ["severe"],
+            "based_on": {"id": baseline.id, "total": 18, "date": "2026-01-30"},
+        },
     }
 
 
@@ -259,7 +265,7 @@ def test_it_summarises_a_phase_without_baseline(alice_api: APIClient, patient: P
 
 
 def test_it_summarises_a_patient_without_a_phase(alice_api: APIClient, patient: Patient, frozen: Any) -> None:
-    score(patient, TODAY, 12)
+    latest = score(patient, TODAY, 12)
     assert alice_api.get(f"/api/v1/patients/{patient.id}/summary/").json() == {
         "instrument": "phq9",
         "phase": None,
@@ -269,6 +275,11 @@ def test_it_summarises_a_patient_without_a_phase(alice_api: APIClient, patient: 
         "improvement_pct": None,
         "category": "no_phase",
         "next_due_on": None,
+        "recommended_start": {
+            "modality": "either",
+            "reasons": ["moderate"],
+            "based_on": {"id": latest.id, "total": 12, "date": "2026-03-12"},
+        },
     }
 
 
@@ -576,3 +587,36 @@ def test_it_stores_the_link_token_only_as_its_hash(link: tuple[SelfReportLink, s
     assert row["token_hash"] != token
     assert row["token_hash"] == services.hash_token(token)
     assert token not in {str(value) for value in row.values()}
+
+
+# --- recommended_start in the summary (DESIGN §2b) ----------------------------------------------------------------
+
+
+def test_it_recommends_no_start_before_any_score(alice_api: APIClient, patient: Patient, frozen: Any) -> None:
+    start(patient)
+    assert alice_api.get(f"/api/v1/patients/{patient.id}/summary/").json()["recommended_start"] is None
+
+
+def test_it_reads_the_suicide_item_of_the_score_the_start_is_based_on(
+    alice_api: APIClient, patient: Patient, frozen: Any
+) -> None:
+    start(patient, modality="psychotherapy")
+    baseline = score(patient, on(-1), 8, item9=1)
+    score(patient, on(20), 6)
+    body = alice_api.get(f"/api/v1/patients/{patient.id}/summary/").json()
+    assert body["recommended_start"] == {
+        "modality": "combined",
+        "reasons": ["suicide_item"],
+        "based_on": {"id": baseline.id, "total": 8, "date": "2026-01-31"},
+    }
+
+
+def test_it_reads_the_patients_record_for_the_start(alice_api: APIClient, alice: Any, frozen: Any) -> None:
+    patient = make_patient(alice, "MRN-2", diagnosis="F33.3", prior_episodes=2)
+    start(patient)
+    score(patient, on(-1), 12)
+    body = alice_api.get(f"/api/v1/patients/{patient.id}/summary/").json()
+    assert (body["recommended_start"]["modality"], body["recommended_start"]["reasons"]) == (
+        "medication_first",
+        ["psychotic_features", "recurrent"],
+    )
