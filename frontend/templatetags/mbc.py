@@ -104,9 +104,9 @@ def isodate(value: Any) -> str:
 def start_reason(reason: str, instrument: str) -> str:
     """A reason of the recommended start in a clinician's words, with the numbers the rule used (DESIGN §2b)."""
     d = REGISTRY.get(instrument)
-    name = _SHORT_NAMES.get(instrument, instrument)
+    name = d.short_name if d else instrument
     current = rules()
-    severe = f"{name} {d.combined_min} or more" if d and d.combined_min is not None else "a severe score"
+    severe = f"{name} {d.combined_min} or more" if d else "a severe score"
     moderate = f"{name} {d.moderate_min} or more" if d else "a moderate score"
     remission = f"{name} {d.remission_max} or less" if d else "in remission"
     texts = {
