@@ -184,3 +184,12 @@ def phase_initial(modality: str, stage: str, today: date) -> dict[str, Any]:
         "combined": "Other modality added after a partial response.",
     }.get(modality, "")
     return {"modality": modality, "stage": stage, "started_on": today, "notes": notes}
+
+
+class NotificationSettingsForm(forms.Form):
+    email_high_flags = forms.BooleanField(
+        required=False,
+        label="Email me when a high-severity flag is raised for one of my patients",
+        help_text="Worsening, relapse, a serotonergic combination and other high flags. Off: you see them on the "
+        "caseload.",
+    )

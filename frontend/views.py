@@ -22,15 +22,16 @@ from frontend.forms import (
     CaseloadFilterForm,
     InstrumentForm,
     MedicationForm,
+    NotificationSettingsForm,
     PatientRecordForm,
     PhaseForm,
     apply_service_errors,
     phase_initial,
 )
 from instruments import definitions
-from patients.models import AuditEvent, Modality
+from patients.models import AuditEvent, Clinician, Modality
 from patients.selectors import visible_patient
-from patients.services import record_audit
+from patients.services import record_audit, set_notification_settings
 from reassessment import engine, selectors, services
 
 # Where a flag's recommendation leads: the phase that adds the other modality (DESIGN §2).
@@ -339,6 +340,47 @@ def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
         request,
         "frontend/link_created.html",
         {"patient": patient, "url": services.link_url(result.token), "expires_at": result.expires_at},
+    )
+
+
+@login_required
+@never_cache
+def flag(request: HttpRequest, flag_id: int) -> HttpResponse:
+    """Where a notification email points: the flag on its patient's page, for the patient's care team only."""
+    found = selectors.visible_flags(request.user).filter(pk=flag_id).values_list("patient_id", flat=True).first()
+    if found is None:
+        raise Http404
+    return _back(found, f"flag-{flag_id}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The clinician's own settings
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    current = Clinician.objects.filter(user_id=request.user.pk).values_list("email_high_flags", flat=True).first()
+    if request.method == "POST":
+        form = NotificationSettingsForm(request.POST)
+        if form.is_valid():
+            set_notification_settings(user=request.user, email_high_flags=form.cleaned_data["email_high_flags"])
+            messages.success(request, "Your notification settings are saved.")
+            return redirect("notification-settings")
+    else:
+        form = NotificationSettingsForm(initial={"email_high_flags": bool(current)})
+    return render(
+        request,
+        "frontend/notification_settings.html",
+        {
+            "nav": "settings",
+            "form": form,
+            "email": getattr(request.user, "email", ""),
+            "escalate_after": settings.MBC_ESCALATE_AFTER_MINUTES,
+        },
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -312,6 +312,23 @@ if not 31 <= MBC_PCL5_CUTOFF <= 33:
 # The CSV import reads at most this many rows per file (bounded memory: rows are checked, then saved, in a stream).
 MBC_IMPORT_MAX_ROWS = _typed(env.int, "MBC_IMPORT_MAX_ROWS", default=100_000)
 
+# Issue 14: urgent flags escalate after this many minutes unacknowledged, to the care team's care manager(s), else
+# to the on-call address (a shared inbox or pager gateway; empty: nobody, which is logged and shown on the flag).
+MBC_ESCALATE_AFTER_MINUTES = _typed(env.int, "MBC_ESCALATE_AFTER_MINUTES", default=60)
+if MBC_ESCALATE_AFTER_MINUTES < 1:
+    _stop("MBC_ESCALATE_AFTER_MINUTES must be a whole number of minutes, 1 or more.")
+MBC_ONCALL_EMAIL = env.str("MBC_ONCALL_EMAIL", default="").strip()
+if MBC_ONCALL_EMAIL:
+    from django.core.exceptions import ValidationError as _ValidationError
+    from django.core.validators import validate_email as _validate_email
+
+    try:
+        _validate_email(MBC_ONCALL_EMAIL)
+    except _ValidationError:
+        _stop("MBC_ONCALL_EMAIL must be one email address.")
+# After submitting, a patient sees their own recent totals and how far they have come (issue 14).
+MBC_SHOW_PATIENT_PROGRESS = _bool("MBC_SHOW_PATIENT_PROGRESS", default=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -27,6 +27,10 @@ class Clinician(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clinician")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.THERAPIST)
+    # Urgent flags always email the care team; high ones (worsening, relapse, ...) only those who ask (issue 14).
+    email_high_flags = models.BooleanField(
+        default=False, help_text="Email me when a high-severity flag is raised (urgent flags always email)."
+    )
 
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.get_role_display()})"

@@ -274,3 +274,10 @@ def create_clinician(*, username: str, email: str = "", role: str = Role.THERAPI
     user.save()
     Clinician.objects.create(user=user, role=role)
     return user
+
+
+@transaction.atomic
+def set_notification_settings(*, user: Any, email_high_flags: bool) -> Clinician:
+    """A clinician's email settings: high-severity flags on or off (urgent flags always email)."""
+    clinician, _ = Clinician.objects.update_or_create(user=user, defaults={"email_high_flags": email_high_flags})
+    return clinician

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from reassessment.models import Flag, Reminder, SelfReportLink
+from reassessment.models import Flag, Notification, Reminder, SelfReportLink
 
 
 class NoDelete(admin.ModelAdmin):
@@ -12,8 +12,10 @@ class NoDelete(admin.ModelAdmin):
 
 @admin.register(Flag)
 class FlagAdmin(NoDelete):
-    list_display = ["id", "patient", "kind", "severity", "status", "created_at"]
-    list_filter = ["kind", "severity", "status"]
+    list_display = [
+        "id", "patient", "kind", "severity", "status", "created_at", "escalated_at", "escalation_recipients",
+    ]
+    list_filter = ["kind", "severity", "status", ("escalated_at", admin.EmptyFieldListFilter)]
     raw_id_fields = ["patient", "phase", "assessment", "acknowledged_by"]
     readonly_fields = ["dedupe_key", "evidence", "created_at"]
 
@@ -30,3 +32,13 @@ class SelfReportLinkAdmin(NoDelete):
     list_display = ["id", "patient", "instrument", "created_at", "expires_at", "last_used_at"]
     raw_id_fields = ["patient", "created_by", "reminder"]
     readonly_fields = ["token_hash"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(NoDelete):
+    """The flag-notification outbox: who was emailed about which flag, and what became of it (ids, no patient)."""
+
+    list_display = ["id", "flag", "kind", "recipient", "address", "created_at", "sent_at", "outcome", "attempts"]
+    list_filter = ["kind", "outcome"]
+    raw_id_fields = ["flag", "recipient"]
+    readonly_fields = ["flag", "kind", "recipient", "address", "dedupe_key", "created_at"]

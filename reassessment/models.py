@@ -62,6 +62,11 @@ class Flag(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # An urgent flag still open after MBC_ESCALATE_AFTER_MINUTES is escalated once (claimed by setting this).
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    # How many escalation emails were queued; 0 with escalated_at set: nobody to escalate to (no care manager on
+    # the care team and no MBC_ONCALL_EMAIL). The patient page and the admin show it.
+    escalation_recipients = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -69,6 +74,10 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} flag #{self.id} ({self.status})"
+
+    @property
+    def escalated_to_nobody(self) -> bool:
+        return self.escalated_at is not None and not self.escalation_recipients
 
 
 class Reminder(models.Model):
@@ -97,6 +106,44 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"reminder #{self.id} for patient {self.patient_id}"
+
+
+class Notification(models.Model):
+    """An outbox row: one email about one flag to one clinician (or the on-call address). Written in the
+    transaction that raises (or escalates) the flag; sent right after commit, and by beat for anything left over.
+
+    The email names no patient: it says a flag needs a clinician and links to the flag behind the sign-in.
+    """
+
+    class Kind(models.TextChoices):
+        ALERT = "alert", "New flag"
+        ESCALATION = "escalation", "Escalation"
+
+    class Outcome(models.TextChoices):
+        PENDING = "", "Pending"
+        SENT = "sent", "Sent"
+        NO_EMAIL = "no_email", "No email address"
+        NOT_NEEDED = "not_needed", "Flag already acknowledged"
+        FAILED = "failed", "Failed"
+
+    flag = models.ForeignKey(Flag, on_delete=models.PROTECT, related_name="notifications")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    address = models.EmailField(blank=True, help_text="Only for the on-call address; a clinician's is read at send.")
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.id} about flag {self.flag_id}"
 
 
 class SelfReportLink(models.Model):

@@ -392,6 +392,11 @@ class CaseloadRow:
         return any(f.kind == "suicide_risk" for f in self.flags)
 
     @property
+    def escalated_to_nobody(self) -> bool:
+        """An open urgent flag whose escalation found no care manager and no on-call address (issue 14)."""
+        return any(f.escalated_to_nobody for f in self.flags)
+
+    @property
     def flag_kinds(self) -> list[tuple[Flag, int]]:
         """Each kind of open flag once (most severe first), with how many of that kind are open."""
         counts: dict[str, int] = defaultdict(int)

@@ -24,7 +24,7 @@ from instruments.models import Assessment
 from instruments.services import record_assessment
 from patients.models import AuditEvent, Medication, Patient, TreatmentPhase
 from patients.services import add_medication, record_audit, start_phase, update_patient
-from reassessment import engine
+from reassessment import engine, notifications
 from reassessment.models import Flag, FlagKind, FlagStatus, Reminder, SelfReportLink, SweepChunk, SweepRun
 from reassessment.selectors import active_phase_facts, rules, score_points, sweep_ranges
 
@@ -84,27 +84,10 @@ def enqueue_evaluation(patient_id: int) -> None:
     enqueue("evaluate_patient", patient_id, recovery="the sweep will catch up")
 
 
-def _flag_from(finding: engine.Finding) -> Flag:
-    return Flag(
-        patient_id=finding.patient_id,
-        phase_id=finding.phase_id,
-        assessment_id=finding.assessment_id,
-        kind=finding.kind,
-        severity=finding.severity,
-        recommendation=finding.recommendation,
-        evidence=dict(finding.evidence),
-        dedupe_key=finding.dedupe_key,
-    )
-
-
-def raise_flag(finding: engine.Finding) -> tuple[Flag, bool]:
+def raise_flag(finding: engine.Finding, *, now: datetime | None = None) -> tuple[Flag, bool]:
     """One flag, idempotent on its dedupe_key (the unique constraint decides, not a prior read)."""
-    flag = _flag_from(finding)
-    values = {
-        f: getattr(flag, f)
-        for f in ("patient_id", "phase_id", "assessment_id", "kind", "severity", "recommendation", "evidence")
-    }
-    return Flag.objects.get_or_create(dedupe_key=finding.dedupe_key, defaults=values)
+    created = insert_flags([finding], now=now or timezone.now())
+    return Flag.objects.get(dedupe_key=finding.dedupe_key), bool(created)
 
 
 @transaction.atomic
@@ -255,38 +238,66 @@ _FLAG_COLUMNS = ("patient", "phase", "assessment", "kind", "severity", "recommen
 _FLAG_TYPES = ("bigint", "bigint", "bigint", "text", "text", "text", "jsonb", "text")
 
 
-def _insert_flags(findings: Sequence[engine.Finding], now: datetime) -> list[str]:
-    """PostgreSQL: insert flags in one statement, skipping dedupe keys already there; the kinds actually inserted.
+def insert_flags(findings: Sequence[engine.Finding], *, now: datetime) -> list[notifications.NewFlag]:
+    """THE one way a flag row is written (raise_flag, the on-submit check, the sweep, and every new kind use it).
 
-    One INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING RETURNING: no read before the write, no model
-    instance per flag (the first sweep of a large caseload inserts tens of thousands), and the count is what the
-    database inserted, so two sweeps racing never count a flag twice.
+    One INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING on PostgreSQL and SQLite alike: no read before the
+    write, no model instance per flag (the first sweep of a large caseload inserts tens of thousands), and what it
+    returns is what the database inserted, so two sweeps racing never report (or notify) a flag twice. In the same
+    transaction it queues the notification emails of the flags inserted (urgent: the whole care team; high: those
+    who asked), so no path can forget them. Returns the flags inserted.
     """
+    if not findings:
+        return []
+    insert = _insert_flags_postgresql if connection.vendor == "postgresql" else _insert_flags_sqlite
+    with transaction.atomic(savepoint=False):
+        created = insert(findings, now)
+        notifications.queue_flag_alerts(created)
+    return created
+
+
+def _flag_sql(values: str) -> str:
     meta = Flag._meta
-    columns = [meta.get_field(name).column for name in _FLAG_COLUMNS]
-    query = (  # noqa: S608 -- identifiers come from the model, every value is bound
-        "INSERT INTO {table} ({columns}, {status}, {note}, {created_at}) "
-        "SELECT *, %s, '', %s FROM unnest({arrays}) "
-        "ON CONFLICT ({dedupe_key}) DO NOTHING RETURNING {kind}"
-    ).format(
-        table=connection.ops.quote_name(meta.db_table),
-        columns=", ".join(connection.ops.quote_name(c) for c in columns),
-        status=connection.ops.quote_name(meta.get_field("status").column),
-        note=connection.ops.quote_name(meta.get_field("note").column),
-        created_at=connection.ops.quote_name(meta.get_field("created_at").column),
-        arrays=", ".join(f"%s::{t}[]" for t in _FLAG_TYPES),
-        dedupe_key=connection.ops.quote_name(meta.get_field("dedupe_key").column),
-        kind=connection.ops.quote_name(meta.get_field("kind").column),
+    q = connection.ops.quote_name
+    columns = [q(meta.get_field(name).column) for name in (*_FLAG_COLUMNS, "status", "note", "created_at")]
+    returning = [q(meta.get_field(name).column) for name in ("id", "patient", "severity", "kind")]
+    return (
+        f"INSERT INTO {q(meta.db_table)} ({', '.join(columns)}) {values} "
+        f"ON CONFLICT ({q(meta.get_field('dedupe_key').column)}) DO NOTHING RETURNING {', '.join(returning)}"
     )
+
+
+def _flag_row(f: engine.Finding) -> tuple[Any, ...]:
+    return (f.patient_id, f.phase_id, f.assessment_id, f.kind, f.severity, f.recommendation,
+            json.dumps(dict(f.evidence)), f.dedupe_key)
+
+
+def _insert_flags_postgresql(findings: Sequence[engine.Finding], now: datetime) -> list[notifications.NewFlag]:
+    """INSERT ... SELECT FROM unnest(one array per column): one statement with a fixed number of parameters."""
+    arrays_sql = ", ".join(f"%s::{t}[]" for t in _FLAG_TYPES)
+    query = _flag_sql(f"SELECT *, %s, '', %s FROM unnest({arrays_sql})")  # noqa: S608 -- only placeholders
     arrays: list[list[Any]] = [[] for _ in _FLAG_COLUMNS]
     for f in findings:
-        row = (f.patient_id, f.phase_id, f.assessment_id, f.kind, f.severity, f.recommendation,
-               json.dumps(dict(f.evidence)), f.dedupe_key)
-        for values, value in zip(arrays, row, strict=True):
+        for values, value in zip(arrays, _flag_row(f), strict=True):
             values.append(value)
     with connection.cursor() as cursor:
         cursor.execute(query, [FlagStatus.OPEN.value, now, *arrays])
-        return [kind for (kind,) in cursor.fetchall()]
+        return [notifications.NewFlag(*row) for row in cursor.fetchall()]
+
+
+def _insert_flags_sqlite(findings: Sequence[engine.Finding], now: datetime) -> list[notifications.NewFlag]:
+    """INSERT ... VALUES (...), (...) RETURNING (SQLite 3.35+), in chunks under SQLite's bound-variable limit."""
+    created_at = connection.ops.adapt_datetimefield_value(now)
+    result: list[notifications.NewFlag] = []
+    width = len(_FLAG_COLUMNS) + 3
+    for start in range(0, len(findings), 500):
+        chunk = findings[start:start + 500]
+        query = _flag_sql("VALUES " + ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk)))
+        params = [v for f in chunk for v in (*_flag_row(f), FlagStatus.OPEN.value, "", created_at)]
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            result.extend(notifications.NewFlag(*row) for row in cursor.fetchall())
+    return result
 
 
 def _new_flag_findings(findings: Sequence[engine.Finding]) -> list[engine.Finding]:
@@ -318,13 +329,8 @@ def _persist(findings: Sequence[engine.Finding], *, patient_ids: Iterable[int], 
     counts = Counts()
     flag_findings = _new_flag_findings([f for f in findings if not f.is_reminder])
     reminder_findings = [f for f in findings if f.is_reminder]
-    if flag_findings and connection.vendor == "postgresql":
-        for kind in _insert_flags(flag_findings, now):
-            counts.flags[kind] += 1
-    elif flag_findings:
-        Flag.objects.bulk_create([_flag_from(f) for f in flag_findings], ignore_conflicts=True)
-        for f in flag_findings:
-            counts.flags[f.kind] += 1
+    for flag in insert_flags(flag_findings, now=now):
+        counts.flags[flag.kind] += 1
     if reminder_findings:
         # At most one reminder per patient in any 7 days, whatever the key says (a phase change moves the key).
         gap = timedelta(days=rules().reminder_gap_days)

@@ -8,7 +8,7 @@ from celery import group, shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from reassessment import services
+from reassessment import notifications, services
 
 # At-least-once delivery (acks_late + reject_on_worker_lost in settings): a task may run twice, which the unique
 # dedupe keys make harmless. Transient database errors retry with exponential backoff.
@@ -63,3 +63,17 @@ def sweep_chunk(chunk_id: int) -> dict[str, Any]:
 def send_reminders() -> dict[str, int]:
     return services.send_pending_reminders()
 
+
+
+@shared_task(name="reassessment.send_notifications", autoretry_for=TRANSIENT, retry_backoff=10, max_retries=5)
+def send_notifications() -> dict[str, int]:
+    """The flag-notification outbox: queued right after a flag's commit, and every 5 minutes by beat."""
+    return notifications.send_pending_notifications()
+
+
+@shared_task(name="reassessment.escalate_flags", autoretry_for=TRANSIENT, retry_backoff=30, max_retries=5)
+def escalate_flags() -> dict[str, int]:
+    """Every 5 minutes (beat): escalate urgent flags nobody acknowledged, then send what is queued."""
+    counts = notifications.escalate_open_flags()
+    counts.update(notifications.send_pending_notifications())
+    return counts

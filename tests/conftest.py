@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -68,6 +69,44 @@ def _fresh_throttles() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*")
+
+
+def phi_in(message: Any) -> list[str]:
+    """What a sent email must not carry (DESIGN 3b): any patient's name, record number or diagnosis, and any email
+    address but the recipient's. Scores are checked by the flows' own tests, which know which numbers are scores."""
+    from django.contrib.auth import get_user_model
+
+    text = f"{message.subject}\n{message.body}"
+    found = [f"address {a}" for a in EMAIL_ADDRESS.findall(text) if a not in message.to]
+    for name, external_id, diagnosis in Patient.objects.values_list("display_name", "external_id", "diagnosis"):
+        for what, value in (("name", name), ("record number", external_id), ("diagnosis", diagnosis)):
+            if value and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text, re.IGNORECASE):
+                found.append(f"{what} {value!r}")
+    for address in get_user_model().objects.exclude(email="").values_list("email", flat=True):
+        if address not in message.to and address.lower() in text.lower():
+            found.append(f"address {address}")
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _no_phi_in_outgoing_email(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every email any test sends is scanned as it is sent (while the test's database is still there)."""
+    from django.core.mail.backends import locmem
+
+    leaks: list[str] = []
+    send = locmem.EmailBackend.send_messages
+
+    def scanning(backend: Any, messages: Any) -> int:
+        for message in messages:
+            leaks.extend(f"{message.subject!r} to {message.to}: {leak}" for leak in phi_in(message))
+        return send(backend, messages)
+
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", scanning)
+    yield
+    assert not leaks, "an outgoing email carries patient data: " + "; ".join(leaks)
 
 
 @pytest.fixture

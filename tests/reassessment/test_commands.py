@@ -64,6 +64,7 @@ def test_it_prints_what_it_raised_and_sent(caseload: None) -> None:
         "Suicide-item flags raised on 2026-03-12 (when the answers were saved): 0.",
         "Queued 2 reminders; resolved 0 overdue flags.",
         "Sent 1 reminder emails; 0 failed and will be retried.",
+        "Sent 0 flag notification emails to clinicians; 0 failed and will be retried.",
         "1 patient is due for reassessment with no email (shown as due on the caseload).",
     ]
 
@@ -83,6 +84,7 @@ def test_it_raises_nothing_on_a_second_run(caseload: None) -> None:
         "Suicide-item flags raised on 2026-03-12 (when the answers were saved): 0.",
         "Queued 0 reminders; resolved 0 overdue flags.",
         "Sent 0 reminder emails; 0 failed and will be retried.",
+        "Sent 0 flag notification emails to clinicians; 0 failed and will be retried.",
         # Issue 13: where things stand, the same on every run (it used to count this run's skipped reminders: 0).
         "1 patient is due for reassessment with no email (shown as due on the caseload).",
     ]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from instruments.models import Assessment
 from patients.models import Patient, TreatmentPhase
 from reassessment import services
-from reassessment.models import Flag, FlagStatus, Reminder, SelfReportLink
+from reassessment.models import Flag, FlagStatus, Notification, Reminder, SelfReportLink
 from tests.conftest import NOW, TODAY, hamd17_items, make_patient, phq9_items
 
 START = date(2026, 2, 1)  # the phase start of most cases here; TODAY (2026-03-12) is its day 39
@@ -530,7 +530,9 @@ def test_it_raises_the_suicide_flag_in_the_submission_before_any_worker(
             source="clinician",
         )
         (flag,) = flags("suicide_risk")  # there already, while the evaluation is still only queued
-    assert len(queued) == 1
+    # Queued after commit: the evaluation, and (issue 14) sending the care team's alert, whose row is already written.
+    assert len(queued) == 2
+    assert Notification.objects.filter(flag=flag, sent_at__isnull=True).count() == 1
     assert submission.suicide_flag == flag
     assert flag.assessment_id == submission.assessment.id
     assert (flag.severity, flag.recommendation, flag.status) == ("urgent", "safety_assessment", FlagStatus.OPEN)

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from reassessment import selectors, services
+from reassessment import notifications, selectors, services
 from reassessment.models import FlagKind
 
 
@@ -39,6 +39,11 @@ class Command(BaseCommand):
             sent = services.send_pending_reminders()
             self.stdout.write(
                 f"Sent {sent['sent']} reminder emails; {sent['failed']} failed and will be retried."
+            )
+            alerts = notifications.send_pending_notifications()
+            self.stdout.write(
+                f"Sent {alerts['sent']} flag notification emails to clinicians; {alerts['failed']} failed and will "
+                "be retried."
             )
         unreachable = selectors.due_without_email(today)
         self.stdout.write(
