@@ -18,7 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from mbc.celery import app as celery_app
-from reassessment.models import Flag, FlagKind
+from reassessment.models import Flag, FlagKind, Notification
 from reassessment.services import change_phase, submit_assessment, sweep
 from tests.conftest import make_patient, reachable, require
 
@@ -119,7 +119,10 @@ def test_it_saves_and_flags_a_submission_while_the_broker_is_down(
         elapsed = time.monotonic() - started
     finally:
         use_broker("memory://localhost/")
-    assert len(callbacks) == 1  # the enqueue was attempted, failed, and was swallowed
+    # Both enqueues (the evaluation, and the care team's alert: issue 14) were attempted, failed, and were swallowed;
+    # the alert's outbox row is saved for beat's next round.
+    assert len(callbacks) == 2
+    assert Notification.objects.filter(flag__assessment=submission.assessment, sent_at__isnull=True).exists()
     assert submission.created
     assert Flag.objects.filter(assessment=submission.assessment, kind=FlagKind.SUICIDE_RISK).count() == 1
     assert not Flag.objects.filter(patient=patient, kind=FlagKind.PARTIAL_RESPONSE).exists()
