@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0002_patient_language'),
+        ('patients', '0003_patient_course_record'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reassessment', '0002_beat_schedule'),
+        ('reassessment', '0003_sweep_runs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -30,7 +30,7 @@ def remove_schedule(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reassessment", "0003_flag_notifications"),
+        ("reassessment", "0004_flag_notifications"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
