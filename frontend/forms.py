@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -58,6 +59,45 @@ def apply_service_errors(form: forms.Form, error: ValidationError, aliases: dict
             form.add_error(field, text)
 
 
+@dataclass(frozen=True)
+class ErrorLink:
+    """One line of an error summary: the message, and the id of the control it is about (its first radio)."""
+
+    target: str
+    text: str
+
+
+def error_links(form: forms.Form) -> list[ErrorLink]:
+    """The GOV.UK error-summary list of a bound form: each field's messages, each linking to that field.
+
+    A message about the whole form (or a hidden field) links to the first visible field.
+    """
+    if not form.is_bound or not form.errors:
+        return []
+    visible = [field for field in form if not field.is_hidden]
+
+    def control_id(field: forms.BoundField) -> str:
+        return field.subwidgets[0].id_for_label if field.subwidgets else field.id_for_label
+
+    first = control_id(visible[0]) if visible else ""
+    label = getattr(form, "summary_label", lambda name: str(form.fields[name].label))
+    links = [ErrorLink(first, str(text)) for text in form.non_field_errors()]
+    for field in form:
+        for text in field.errors:
+            if field.is_hidden:
+                links.append(ErrorLink(first, "The form was incomplete; please send it again."))
+            else:
+                links.append(ErrorLink(control_id(field), f"{label(field.name)}: {_lower_first(str(text))}"))
+    return links
+
+
+def _lower_first(text: str) -> str:
+    """"Choose an answer." reads "Question 5: choose an answer." after a label; "HAM-D" and "7 is" stay as they are."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
 class CaseloadFilterForm(forms.Form):
     """The caseload's search, filters and sort (GET; nothing here is a name or a score)."""
 
@@ -109,7 +149,11 @@ class InstrumentForm(forms.Form):
                 choices=[(score, anchor) for score, anchor in enumerate(item.anchors)],
                 coerce=int,
                 widget=forms.RadioSelect,
-                error_messages={"required": "Choose an answer."},
+                error_messages={
+                    "required": "Choose an answer.",
+                    # Not "no answer yet": a value posted out of range says what the range is.
+                    "invalid_choice": f"%(value)s is out of range: the answers go from 0 to {item.max_score}.",
+                },
             )
         for question in definition.extra_questions:
             self.fields[question.key] = forms.TypedChoiceField(
@@ -120,6 +164,21 @@ class InstrumentForm(forms.Form):
                 widget=forms.RadioSelect,
                 required=False,
             )
+
+    def summary_label(self, name: str) -> str:
+        """How the error summary names a field: "Question 5" for an item, else its label."""
+        for item in self.definition.items:
+            if name == item_field_name(item.number):
+                return f"Question {item.number}"
+        return str(self.fields[name].label)
+
+    def only_missing_answers(self) -> bool:
+        return all(
+            error.code == "required"
+            for name, errors in self.errors.as_data().items()
+            if name.startswith("item_")
+            for error in errors
+        ) and set(self.errors) <= {item_field_name(item.number) for item in self.definition.items}
 
     def item_fields(self) -> list[forms.BoundField]:
         return [self[item_field_name(item.number)] for item in self.definition.items]

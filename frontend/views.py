@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -20,12 +21,14 @@ from frontend.forms import (
     CATEGORY_LABELS,
     AcknowledgeForm,
     CaseloadFilterForm,
+    ErrorLink,
     InstrumentForm,
     MedicationForm,
     NotificationSettingsForm,
     PatientRecordForm,
     PhaseForm,
     apply_service_errors,
+    error_links,
     phase_initial,
 )
 from instruments import definitions
@@ -111,6 +114,21 @@ def _instrument_order(primary: str) -> list[definitions.Definition]:
     return sorted(definitions.REGISTRY.values(), key=lambda d: (d.code != primary, d.code))
 
 
+FORM_TITLES = {"phase": "the new phase", "medication": "the medication", "link": "the self-report link"}
+
+
+def _form_errors(bound: dict[str, Any]) -> tuple[str, list[ErrorLink]]:
+    """The error summary of the page's one bound form: its title and a link per problem."""
+    for key, form in bound.items():
+        if isinstance(form, list):  # a service's messages about a form with no fields (the link button)
+            return f"There is a problem with {FORM_TITLES.get(key, 'this form')}", form
+        name = (f"the {_short_name(key)}" if key in definitions.REGISTRY else FORM_TITLES.get(key)) or (
+            "the acknowledgement" if key.startswith("ack-") else ""
+        )
+        return f"There is a problem with {name or 'this form'}", error_links(form)
+    return "", []
+
+
 def _render_patient(
     request: HttpRequest, patient_id: int, *, status: int = 200, bound: dict[str, Any] | None = None
 ) -> HttpResponse:
@@ -163,9 +181,12 @@ def _render_patient(
         ack = bound.get(f"ack-{flag.id}") or AcknowledgeForm(prefix=f"ack-{flag.id}")
         flags.append({"flag": flag, "quick": quick, "form": ack})
 
+    error_title, errors = _form_errors(bound)
     context = {
         "nav": "caseload",
         "today": today,
+        "errors": errors,
+        "error_title": error_title,
         "patient": patient,
         "summary": summary,
         "result": summary.result,
@@ -323,12 +344,31 @@ def acknowledge_flag(request: HttpRequest, patient_id: int, flag_id: int) -> Htt
     return _render_patient(request, patient.id, status=400, bound={f"ack-{flag.id}": form})
 
 
+def _link_key(patient_id: int) -> str:
+    return f"self_report_link:{patient_id}"
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @never_cache
 def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """POST makes the link (or queues the email) and redirects; GET shows a new link's token once.
+
+    Post/redirect/get: a reload shows the page again and never makes another link. The token waits in the session
+    for that one display only (mbc keeps just its hash).
+    """
     patient = visible_patient(request.user, patient_id)
-    result = services.request_self_report_link(patient=patient, by=request.user)
+    if request.method == "GET":
+        shown = request.session.pop(_link_key(patient.id), None)
+        context: dict[str, Any] = {"patient": patient, "url": None, "expires_at": None}
+        if shown is not None:
+            context.update(url=services.link_url(shown["token"]), expires_at=datetime.fromisoformat(shown["expires"]))
+        return render(request, "frontend/link_created.html", context)
+    try:
+        result = services.request_self_report_link(patient=patient, by=request.user)
+    except ValidationError as exc:
+        problems = [ErrorLink("send-link", text) for text in exc.messages]
+        return _render_patient(request, patient.id, status=400, bound={"link": problems})
     if result.emailed:
         if result.already_requested:
             messages.info(request, "A link was already emailed to this patient today.")
@@ -336,11 +376,9 @@ def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
             messages.success(request, "A self-report link will be emailed to the patient within a few minutes.")
         return _back(patient.id, "top")
     assert result.token is not None
-    return render(
-        request,
-        "frontend/link_created.html",
-        {"patient": patient, "url": services.link_url(result.token), "expires_at": result.expires_at},
-    )
+    assert result.expires_at is not None
+    request.session[_link_key(patient.id)] = {"token": result.token, "expires": result.expires_at.isoformat()}
+    return redirect("patient-link", patient_id=patient.id)
 
 
 @login_required
@@ -455,7 +493,18 @@ def self_report(request: HttpRequest, token: str) -> HttpResponse:
             object_id=link.id,
         )
     return render(
-        request, "frontend/self_report.html", {"form": form, "definition": definition}, status=status
+        request,
+        "frontend/self_report.html",
+        {
+            "form": form,
+            "definition": definition,
+            "errors": error_links(form),
+            "error_title": (
+                "Please answer every question" if form.only_missing_answers() else "Please check your answers"
+            ),
+            "answered": sum(1 for field in form.item_fields() if form.is_bound and field.value() not in (None, "")),
+        },
+        status=status,
     )
 
 

@@ -290,19 +290,24 @@ MBC_RULES = {
     "reminder_gap_days": 7,
 }
 MBC_SELF_REPORT_LINK_DAYS = _typed(env.int, "MBC_SELF_REPORT_LINK_DAYS", default=14)
+# Shown at the top of the patient's check-in pages, so a patient knows who is asking (empty: not shown).
+MBC_CLINIC_NAME = env.str("MBC_CLINIC_NAME", default="").strip()
 MBC_CRISIS_MESSAGE = env.str(
     "MBC_CRISIS_MESSAGE",
+    # Stands on its own with no clinic details configured (issue 13); a clinic puts its phone numbers here.
     default=(
-        "If you are thinking about harming yourself, please call the clinic now, or your local crisis line. "
-        "If you are in immediate danger, call your emergency number."
+        "If you are thinking about harming yourself or feel unsafe, please contact your care team today, using the "
+        "phone number they gave you. If you are in immediate danger or cannot keep yourself safe, call your local "
+        "emergency number now, or go to the nearest emergency department."
     ),
 )
 # One crisis text per language of the patients' pages (the Spanish one: put the clinic's Spanish-speaking line here).
 MBC_CRISIS_MESSAGE_ES = env.str(
     "MBC_CRISIS_MESSAGE_ES",
     default=(
-        "Si está pensando en hacerse daño, llame ahora a la clínica o a su línea local de crisis. "
-        "Si está en peligro inmediato, llame a su número de emergencias."
+        "Si está pensando en hacerse daño o no se siente a salvo, contacte hoy con su equipo de atención, en el "
+        "número de teléfono que le dieron. Si está en peligro inmediato o no puede mantenerse a salvo, llame ahora a "
+        "su número local de emergencias o vaya al servicio de urgencias más cercano."
     ),
 )
 # The PCL-5's probable-PTSD cut point: 31 to 33 are published (National Center for PTSD); 33 unless set.

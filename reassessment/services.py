@@ -605,6 +605,10 @@ def request_self_report_link(*, patient: Patient, by: Any, now: datetime | None 
     Without one: a new link now; its token is returned to be shown once, for the clinician to pass on.
     """
     now = now or timezone.now()
+    if not patient.active:  # link_for_token refuses an inactive patient's link: it would never open
+        raise ValidationError(
+            {"patient": ["This patient is inactive, so a link would not open. Reactivate them first."]}
+        )
     if not patient.email:
         link, token = issue_link(patient=patient, by=by, now=now)
         return LinkRequest(emailed=False, token=token, expires_at=link.expires_at)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.utils import formats
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
-from frontend.forms import CATEGORY_LABELS
+from frontend.forms import CATEGORY_LABELS, ErrorLink, error_links
 from instruments.definitions import REGISTRY
 from patients.models import Modality, Preference, Stage
 from reassessment.models import FlagKind
@@ -125,3 +129,38 @@ def start_reason(reason: str, instrument: str) -> str:
         "minimal": f"Symptoms in the remission range ({remission}): keep measuring.",
     }
     return texts.get(reason, reason.replace("_", " "))
+
+
+# A phone number in free text: an optional "+" or "(", digits with single spaces, dots, hyphens or brackets between
+# them, ending on a digit. 3 to 15 digits (ITU E.164's longest is 15; emergency numbers such as 999, 112 are 3).
+_PHONE = re.compile(r"(?<![\w+(])[+(]?\d(?:[ .\-()]?\d)+(?!\w)")
+
+
+@register.filter
+def phone_links(text: str) -> SafeString:
+    """Free text (the crisis message) with each phone number a tappable tel: link; everything else escaped."""
+    parts: list[str] = []
+    last = 0
+    for match in _PHONE.finditer(text or ""):
+        number = match.group(0)
+        digits = re.sub(r"\D", "", number)
+        if not 3 <= len(digits) <= 15:
+            continue
+        parts.append(escape(text[last : match.start()]))
+        target = ("+" if number.startswith("+") else "") + digits
+        parts.append(format_html('<a class="tel" href="tel:{}">{}</a>', target, number))
+        last = match.end()
+    parts.append(escape((text or "")[last:]))
+    return mark_safe("".join(parts))  # noqa: S308 -- every piece above is escaped or built by format_html
+
+
+@register.simple_tag
+def clinic_name() -> str:
+    """The clinic's name (settings MBC_CLINIC_NAME) for the patient's pages; empty when not configured."""
+    return str(settings.MBC_CLINIC_NAME)
+
+
+@register.filter
+def form_error_links(form: Any) -> list[ErrorLink]:
+    """The error summary's links of a form rendered by a view mbc does not own (Django's sign-in view)."""
+    return error_links(form) if form is not None else []

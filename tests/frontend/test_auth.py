@@ -22,7 +22,10 @@ def test_it_signs_in_and_goes_to_the_caseload(client, alice):
 def test_it_says_when_the_password_is_wrong(client, alice):
     response = client.post("/accounts/login/", {"username": "alice", "password": "wrong-password-1"})
     assert response.status_code == 200
-    assert "didn't match" in response.content.decode()
+    page = response.content.decode()
+    # Issue 13: an error summary at the top, linking to the field (Django's own message).
+    assert re.search(r'data-error-summary>.*href="#id_username">Please enter a correct username and password', page,
+                     re.S)
 
 
 def test_it_signs_out_with_a_post(client, alice):

@@ -221,14 +221,48 @@ def test_it_adds_a_medication_and_flags_a_serotonergic_pair(alice, alice_client,
 
 
 def test_it_shows_a_new_link_once_when_there_is_no_email(alice, alice_client, frozen):
-    patient = make_patient(alice, "MRN-2", email="")
+    patient = make_patient(alice, "MRN-2", email="", display_name="Nora Noemail")
     response = alice_client.post(url(patient, "link/"))
-    page = response.content.decode()
-    assert response.status_code == 200
+    assert (response.status_code, response["Location"]) == (302, url(patient, "link/"))  # post/redirect/get
+    page = alice_client.get(response["Location"]).content.decode()
     assert "Shown only once" in page
+    assert "Self-report link for Nora Noemail" in page
     token = re.search(r'value="http://[^"]+/r/([A-Za-z0-9_-]+)/"', page).group(1)
     assert alice_client.get(f"/r/{token}/").status_code == 200
     assert AuditEvent.objects.filter(what="self_report_link", user=alice, patient=patient).exists()
+
+
+def test_it_makes_no_second_link_on_a_reload(alice, alice_client, frozen):
+    from reassessment.models import SelfReportLink
+
+    patient = make_patient(alice, "MRN-2", email="", display_name="Nora Noemail")
+    alice_client.post(url(patient, "link/"))
+    first = alice_client.get(url(patient, "link/")).content.decode()
+    again = alice_client.get(url(patient, "link/")).content.decode()
+    assert "/r/" in first
+    assert "/r/" not in again  # the token was shown once and is gone from the session
+    assert "Self-report link for Nora Noemail" in again
+    assert "make a new one" in again
+    assert SelfReportLink.objects.filter(patient=patient).count() == 1
+
+
+def test_it_refuses_a_link_for_an_inactive_patient_in_the_error_summary(alice, alice_client, frozen):
+    from reassessment.models import SelfReportLink
+
+    patient = make_patient(alice, "MRN-2", email="")
+    patient.active = False
+    patient.save(update_fields=["active"])
+    response = alice_client.post(url(patient, "link/"))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert re.search(r'data-error-summary>.*href="#send-link">This patient is inactive', page, re.S)
+    assert not SelfReportLink.objects.exists()
+
+
+def test_it_shows_another_clinicians_link_page_as_404(alice, bob_client, frozen):
+    patient = make_patient(alice, "MRN-2", email="")
+    assert bob_client.get(url(patient, "link/")).status_code == 404
+    assert bob_client.post(url(patient, "link/")).status_code == 404
 
 
 def test_it_emails_a_link_through_the_outbox_once_a_day(alice, alice_client, patient, frozen):
