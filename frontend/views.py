@@ -35,7 +35,7 @@ from instruments import definitions
 from patients.models import AuditEvent, Clinician, Modality
 from patients.selectors import visible_patient
 from patients.services import record_audit, set_notification_settings
-from reassessment import engine, selectors, services
+from reassessment import engine, fidelity, selectors, services
 
 # Where a flag's recommendation leads: the phase that adds the other modality (DESIGN §2).
 RECOMMENDED_MODALITY = {"add_psychotherapy": Modality.COMBINED, "add_medication": Modality.COMBINED}
@@ -446,6 +446,7 @@ def outcomes(request: HttpRequest) -> HttpResponse:
             "modality_figure": charts.rates_figure(data.by_modality, modality_labels),
             "sequence_figure": charts.rates_figure(data.by_sequencing, charts.SEQUENCE_LABELS),
             "partial_figure": charts.partial_response_figure(data),
+            "fidelity": fidelity.fidelity(request.user, today),
             "rules": settings.MBC_RULES,
         },
     )

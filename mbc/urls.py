@@ -29,6 +29,7 @@ api_v1 = [
     path("instruments/", instruments_api.InstrumentListView.as_view(), name="api-instruments"),
     path("flags/", reassessment_api.FlagListView.as_view(), name="api-flags"),
     path("flags/<int:flag_id>/acknowledge/", reassessment_api.FlagAcknowledgeView.as_view(), name="api-flag-ack"),
+    path("outcomes/fidelity/", reassessment_api.FidelityView.as_view(), name="api-fidelity"),
     path("self-report/<str:token>/", reassessment_api.SelfReportView.as_view(), name="api-self-report"),
 ]
 

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from patients.models import AuditEvent
 from patients.selectors import visible_patient
 from patients.services import record_audit
-from reassessment import engine, selectors, services
+from reassessment import engine, fidelity, selectors, services
 from reassessment.models import Flag, FlagKind, FlagStatus
 
 
@@ -156,6 +156,35 @@ class SummaryView(APIView):
         summary = selectors.patient_summary(patient, timezone.localdate())
         record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="summary", patient_ids=[patient.id])
         return Response(SummarySerializer(summary.as_dict()).data)
+
+
+class ShareSerializer(serializers.Serializer[Any]):
+    count = serializers.IntegerField()
+    of = serializers.IntegerField()
+    pct = serializers.FloatField(allow_null=True, help_text="count / of x 100, one decimal; null when `of` is 0")
+
+
+class FidelitySerializer(serializers.Serializer[Any]):
+    as_of = serializers.DateField(help_text="The clinic-local date the figures are computed for.")
+    recent_days = serializers.IntegerField(help_text="The window of `scored_recently`: a score on or after as_of - N.")
+    patients_in_active_phase = serializers.IntegerField(help_text="Your active patients with an active phase.")
+    scored_recently = ShareSerializer(help_text="... with a primary-instrument score in the last `recent_days` days.")
+    with_baseline = ShareSerializer(help_text="... whose active phase has a baseline (DESIGN 2).")
+    median_days_between_scores = serializers.FloatField(
+        allow_null=True, help_text="Median of the gaps between consecutive score days of the active phases."
+    )
+    gaps = serializers.IntegerField(help_text="How many gaps the median is taken over.")
+    patients_with_gaps = serializers.IntegerField(help_text="From how many patients (two or more score days).")
+
+
+class FidelityView(APIView):
+    """Measurement fidelity of your own caseload (issue 14): is it measured, from a baseline, and how often."""
+
+    @extend_schema(responses=FidelitySerializer)
+    def get(self, request: Request) -> Response:
+        figures = fidelity.fidelity(request.user, timezone.localdate())
+        record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="fidelity", patient_ids=[None])
+        return Response(FidelitySerializer(figures.as_dict()).data)
 
 
 class SelfReportSerializer(serializers.Serializer[Any]):
