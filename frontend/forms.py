@@ -194,6 +194,11 @@ class InstrumentForm(forms.Form):
         return int(value) if value is not None else None
 
 
+class ImportForm(forms.Form):
+    file = forms.FileField(label="CSV file (UTF-8)", error_messages={"required": "Choose a CSV file."})
+    dry_run = forms.BooleanField(label="Only check the file; save nothing", required=False)
+
+
 class PhaseForm(forms.Form):
     modality = forms.ChoiceField(label="Modality", choices=Modality.choices)
     stage = forms.ChoiceField(label="Stage", choices=Stage.choices, initial=Stage.ACUTE)

@@ -49,6 +49,7 @@ urlpatterns = [
     path("patients/<int:patient_id>/link/", views.send_link, name="patient-link"),
     path("flags/<int:flag_id>/", views.flag, name="flag"),
     path("settings/notifications/", views.notification_settings, name="notification-settings"),
+    path("import/", views.import_assessments, name="import-assessments"),
     path("r/<str:token>/", views.self_report, name="self-report"),
     path("r/<str:token>/done/", views.self_report_done, name="self-report-done"),
 ]

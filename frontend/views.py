@@ -22,6 +22,7 @@ from frontend.forms import (
     AcknowledgeForm,
     CaseloadFilterForm,
     ErrorLink,
+    ImportForm,
     InstrumentForm,
     MedicationForm,
     NotificationSettingsForm,
@@ -32,6 +33,7 @@ from frontend.forms import (
     phase_initial,
 )
 from instruments import definitions
+from interop import services as interop_services
 from patients.models import AuditEvent, Clinician, Modality
 from patients.selectors import visible_patient
 from patients.services import record_audit, set_notification_settings
@@ -419,6 +421,46 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
             "escalate_after": settings.MBC_ESCALATE_AFTER_MINUTES,
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# CSV import (old spreadsheets in): the same checks and service as `manage.py import_assessments`
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def import_assessments(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    file_error = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = interop_services.import_assessments_csv(
+                stream=form.cleaned_data["file"].file, by=request.user, dry_run=form.cleaned_data["dry_run"]
+            )
+        except interop_services.ImportFileError as exc:
+            file_error = str(exc)
+        if file_error or (report is not None and not report.ok):
+            status = 400
+        elif report is not None and not report.dry_run:
+            messages.success(
+                request,
+                f"Imported {report.created} assessments ({report.existing} already there) from {report.rows} rows.",
+            )
+            if report.suicide_flags:
+                messages.error(request, f"{report.suicide_flags} suicide-item answers above 0: urgent flags raised.")
+            return redirect("caseload")
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request, "frontend/import.html",
+        {"nav": "caseload", "form": form, "report": report, "file_error": file_error,
+         "columns": interop_services.REQUIRED_COLUMNS, "optional": interop_services.OPTIONAL_COLUMNS},
+        status=status,
     )
 
 

@@ -41,6 +41,7 @@ class ExtraQuestion:
     text: str
     anchors: tuple[str, ...]
     loinc: str | None = None
+    answer_loinc: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ _DIFFICULTY = ExtraQuestion(
     ),
     anchors=("Not difficult at all", "Somewhat difficult", "Very difficult", "Extremely difficult"),
     loinc="69722-7",
+    answer_loinc=("LA6572-7", "LA6573-5", "LA6575-0", "LA6574-3"),  # LOINC answer list LL359-1
 )
 
 _PHQ_ANSWERS = ("Not at all", "Several days", "More than half the days", "Nearly every day")

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "patients",
     "instruments",
     "reassessment",
+    "interop",
     "frontend",
 ]
 

@@ -7,6 +7,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.throttling import ScopedRateThrottle
 
 from instruments import api as instruments_api
+from interop import api as interop_api
 from patients import api as patients_api
 from reassessment import api as reassessment_api
 
@@ -31,6 +32,11 @@ api_v1 = [
     path("flags/<int:flag_id>/acknowledge/", reassessment_api.FlagAcknowledgeView.as_view(), name="api-flag-ack"),
     path("outcomes/fidelity/", reassessment_api.FidelityView.as_view(), name="api-fidelity"),
     path("self-report/<str:token>/", reassessment_api.SelfReportView.as_view(), name="api-self-report"),
+    path("patients/<int:patient_id>/fhir/", interop_api.PatientFhirView.as_view(), name="api-patient-fhir"),
+    path("instruments/<str:code>/fhir/", interop_api.QuestionnaireView.as_view(), name="api-instrument-fhir"),
+    path("fhir/QuestionnaireResponse", interop_api.QuestionnaireResponseImportView.as_view(), name="api-fhir-import"),
+    path("export/assessments.csv", interop_api.AssessmentsCsvView.as_view(), name="api-export-assessments"),
+    path("export/flags.csv", interop_api.FlagsCsvView.as_view(), name="api-export-flags"),
 ]
 
 urlpatterns = [

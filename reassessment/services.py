@@ -102,8 +102,12 @@ def submit_assessment(
     client_id: str | None = None,
     difficulty: object = None,
     now: datetime | None = None,
+    evaluate: bool = True,
 ) -> Submission:
-    """Record an assessment and, in the same transaction, raise its suicide flag; evaluate after commit."""
+    """Record an assessment and, in the same transaction, raise its suicide flag; evaluate after commit.
+
+    A bulk import passes evaluate=False and queues one evaluation per patient itself, not one per row.
+    """
     assessment, created = record_assessment(
         patient=patient,
         instrument=instrument,
@@ -129,7 +133,8 @@ def submit_assessment(
         record_audit(
             user=entered_by, action=action, what="assessment", patient_ids=[patient.id], object_id=assessment.id
         )
-        transaction.on_commit(lambda: enqueue_evaluation(patient.id))
+        if evaluate:
+            transaction.on_commit(lambda: enqueue_evaluation(patient.id))
     return Submission(assessment=assessment, created=created, suicide_flag=flag)
 
 
