@@ -73,14 +73,16 @@ def main() -> None:
             with path.open("rb") as stream:
                 report = import_assessments_csv(stream=stream, dry_run=True)
             checked = time.perf_counter() - t0
-            assert report.ok, report.errors[:3]
+            if not report.ok:
+                raise SystemExit(f"check failed: {report.errors[:3]}")
             print(f"  check only (--dry-run): {checked:.1f} s, {args.rows / checked:,.0f} rows/s; "
                   f"peak RSS {peak_mib():.0f} MiB")
             t0 = time.perf_counter()
             with path.open("rb") as stream:
                 report = import_assessments_csv(stream=stream)
             total = time.perf_counter() - t0
-            assert report.ok and report.created == args.rows, (report.created, report.errors[:3])
+            if not report.ok or report.created != args.rows:
+                raise SystemExit(f"import failed: {report.created} created, {report.errors[:3]}")
             print(f"  import (check, then save all in one transaction): {total:.1f} s, {args.rows / total:,.0f} "
                   f"rows/s; peak RSS {peak_mib():.0f} MiB")
             print(f"  saved {Assessment.objects.count():,} assessments, {Flag.objects.count():,} suicide flags")
