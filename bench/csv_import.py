@@ -28,6 +28,10 @@ import django
 
 django.setup()
 
+from mbc.celery import app  # noqa: E402
+
+app.conf.broker_url = "memory://localhost/"  # the evaluations queued after the import go nowhere
+
 from django.db import connection  # noqa: E402
 
 from instruments.models import Assessment  # noqa: E402
