@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from instruments.definitions import Definition
 from patients.drug_classes import DRUG_CLASSES
@@ -85,7 +86,7 @@ def error_links(form: forms.Form) -> list[ErrorLink]:
     for field in form:
         for text in field.errors:
             if field.is_hidden:
-                links.append(ErrorLink(first, "The form was incomplete; please send it again."))
+                links.append(ErrorLink(first, _("The form was incomplete; please send it again.")))
             else:
                 links.append(ErrorLink(control_id(field), f"{label(field.name)}: {_lower_first(str(text))}"))
     return links
@@ -150,9 +151,11 @@ class InstrumentForm(forms.Form):
                 coerce=int,
                 widget=forms.RadioSelect,
                 error_messages={
-                    "required": "Choose an answer.",
+                    "required": _("Choose an answer."),
                     # Not "no answer yet": a value posted out of range says what the range is.
-                    "invalid_choice": f"%(value)s is out of range: the answers go from 0 to {item.max_score}.",
+                    "invalid_choice": _("%(value)s is out of range: the answers go from 0 to %(top)s.").replace(
+                        "%(top)s", str(item.max_score)
+                    ),
                 },
             )
         for question in definition.extra_questions:
@@ -169,7 +172,7 @@ class InstrumentForm(forms.Form):
         """How the error summary names a field: "Question 5" for an item, else its label."""
         for item in self.definition.items:
             if name == item_field_name(item.number):
-                return f"Question {item.number}"
+                return _("Question %(number)s") % {"number": item.number}
         return str(self.fields[name].label)
 
     def only_missing_answers(self) -> bool:

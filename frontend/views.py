@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -503,8 +506,29 @@ def _done_key(link_id: int) -> str:
     return f"self_report_done:{link_id}"
 
 
+def _page_language(request: HttpRequest, patient_language: str = "") -> str:
+    """The patient's pages speak the patient's language, or else the browser's (Accept-Language) where the pages
+    have it, or else the clinic's (LANGUAGE_CODE)."""
+    supported = dict(settings.LANGUAGES)
+    for code in (patient_language, translation.get_language_from_request(request)):
+        base = (code or "").split("-")[0].lower()
+        if base in supported:
+            return base
+    return settings.LANGUAGE_CODE.split("-")[0]
+
+
+def _in_language(language: str, view: Callable[[], HttpResponse]) -> HttpResponse:
+    with translation.override(language):
+        response = view()
+    response["Content-Language"] = language
+    patch_vary_headers(response, ["Accept-Language"])
+    return response
+
+
 def _invalid_link(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/self_report_invalid.html", status=404)
+    return _in_language(
+        _page_language(request), lambda: render(request, "frontend/self_report_invalid.html", status=404)
+    )
 
 
 @never_cache
@@ -513,7 +537,12 @@ def self_report(request: HttpRequest, token: str) -> HttpResponse:
     link = selectors.link_for_token(services.hash_token(token), timezone.now())
     if link is None:
         return _invalid_link(request)
-    definition = definitions.get(link.instrument)
+    language = _page_language(request, link.patient.language)
+    return _in_language(language, lambda: _self_report_form(request, token, link, language))
+
+
+def _self_report_form(request: HttpRequest, token: str, link: Any, language: str) -> HttpResponse:
+    definition = definitions.get(link.instrument).in_language(language)
     if request.method == "POST":
         form = InstrumentForm(definition, request.POST, with_date=False)
         if form.is_valid():
@@ -543,7 +572,7 @@ def self_report(request: HttpRequest, token: str) -> HttpResponse:
             "definition": definition,
             "errors": error_links(form),
             "error_title": (
-                "Please answer every question" if form.only_missing_answers() else "Please check your answers"
+                _("Please answer every question") if form.only_missing_answers() else _("Please check your answers")
             ),
             "answered": sum(1 for field in form.item_fields() if form.is_bound and field.value() not in (None, "")),
         },
@@ -559,5 +588,8 @@ def self_report_done(request: HttpRequest, token: str) -> HttpResponse:
     done = request.session.get(_done_key(link.id))
     if done is None:
         return redirect("self-report", token=token)
-    crisis = settings.MBC_CRISIS_MESSAGE if done.get("crisis") else None
-    return render(request, "frontend/self_report_done.html", {"crisis_message": crisis})
+    language = _page_language(request, link.patient.language)
+    crisis = selectors.crisis_message(language) if done.get("crisis") else None
+    return _in_language(
+        language, lambda: render(request, "frontend/self_report_done.html", {"crisis_message": crisis})
+    )

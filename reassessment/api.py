@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -227,6 +226,8 @@ class SelfReportView(APIView):
             "id": a.id,
             "instrument": a.instrument,
             "administered_at": a.administered_at,
-            "crisis_message": settings.MBC_CRISIS_MESSAGE if submission.suicide_flag is not None else None,
+            "crisis_message": (
+                selectors.crisis_message(link.patient.language) if submission.suicide_flag is not None else None
+            ),
         }
         return Response(body, status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK)

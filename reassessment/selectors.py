@@ -319,6 +319,13 @@ def open_flags_by_patient(patient_ids: Iterable[int]) -> dict[int, list[Flag]]:
     return grouped
 
 
+def crisis_message(language: str) -> str:
+    """The crisis text in the patient's language (MBC_CRISIS_MESSAGE_ES for Spanish), else the clinic's own."""
+    if (language or "").split("-")[0].lower() == "es":
+        return str(settings.MBC_CRISIS_MESSAGE_ES)
+    return str(settings.MBC_CRISIS_MESSAGE)
+
+
 def link_for_token(token_hash: str, now: Any) -> SelfReportLink | None:
     """A live link by its token's hash; None when unknown or expired."""
     return (
