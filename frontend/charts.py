@@ -15,7 +15,8 @@ from instruments.definitions import Definition
 from instruments.models import Assessment
 from patients.models import Modality, TreatmentPhase
 from reassessment.models import SEVERITY_RANK, Flag
-from reassessment.selectors import Outcomes, Rate, Summary
+from reassessment.outcomes import Outcomes, Rate
+from reassessment.selectors import Summary
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 INK = "#1f2933"

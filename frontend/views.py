@@ -41,6 +41,7 @@ from patients.models import AuditEvent, Clinician, Modality
 from patients.selectors import visible_patient
 from patients.services import record_audit, set_notification_settings
 from reassessment import engine, fidelity, selectors, services
+from reassessment import outcomes as outcome_selectors
 
 # Where a flag's recommendation leads: the phase that adds the other modality (DESIGN §2).
 RECOMMENDED_MODALITY = {"add_psychotherapy": Modality.COMBINED, "add_medication": Modality.COMBINED}
@@ -476,7 +477,7 @@ def import_assessments(request: HttpRequest) -> HttpResponse:
 @never_cache
 def outcomes(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    data = selectors.outcomes(request.user, today)
+    data = outcome_selectors.outcomes(request.user, today)
     record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="outcomes", patient_ids=[None])
     modality_labels = dict(Modality.choices)
     return render(

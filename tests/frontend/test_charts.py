@@ -10,7 +10,8 @@ from instruments.models import Assessment
 from patients.selectors import phases_of
 from patients.services import start_phase
 from reassessment.models import Flag
-from reassessment.selectors import Outcomes, Rate, patient_summary
+from reassessment.outcomes import Outcomes, Rate
+from reassessment.selectors import patient_summary
 from tests.conftest import TODAY
 from tests.frontend.conftest import give_history
 

@@ -8,7 +8,7 @@ import pytest
 
 from patients.models import AuditEvent
 from patients.services import start_phase
-from reassessment.selectors import outcomes
+from reassessment.outcomes import outcomes
 from reassessment.services import submit_assessment
 from tests.conftest import TODAY, make_patient, phq9_items
 from tests.frontend.conftest import give_history

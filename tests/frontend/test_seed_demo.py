@@ -12,7 +12,8 @@ from django.db.models import Count
 from instruments.models import Assessment
 from patients.models import Patient, TreatmentPhase
 from reassessment.models import Flag
-from reassessment.selectors import caseload, outcomes
+from reassessment.outcomes import outcomes
+from reassessment.selectors import caseload
 from tests.conftest import PASSWORD, TODAY
 
 
