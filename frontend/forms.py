@@ -260,3 +260,16 @@ class NotificationSettingsForm(forms.Form):
         help_text="Worsening, relapse, a serotonergic combination and other high flags. Off: you see them on the "
         "caseload.",
     )
+
+
+class PreferenceForm(forms.Form):
+    """The patient's "What would you like to try?" on their decision-aid page, in the page's language."""
+
+    preference = forms.ChoiceField(widget=forms.RadioSelect)
+    note = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, choices: Any, question: str, note_label: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["preference"].choices = choices
+        self.fields["preference"].label = question
+        self.fields["note"].label = note_label

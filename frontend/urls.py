@@ -52,4 +52,5 @@ urlpatterns = [
     path("import/", views.import_assessments, name="import-assessments"),
     path("r/<str:token>/", views.self_report, name="self-report"),
     path("r/<str:token>/done/", views.self_report_done, name="self-report-done"),
+    path("r/<str:token>/options/", views.self_report_options, name="self-report-options"),
 ]

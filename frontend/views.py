@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -31,6 +32,7 @@ from frontend.forms import (
     NotificationSettingsForm,
     PatientRecordForm,
     PhaseForm,
+    PreferenceForm,
     apply_service_errors,
     error_links,
     phase_initial,
@@ -38,9 +40,9 @@ from frontend.forms import (
 from instruments import definitions
 from interop import services as interop_services
 from patients.models import AuditEvent, Clinician, Modality
-from patients.selectors import visible_patient
-from patients.services import record_audit, set_notification_settings
-from reassessment import engine, fidelity, selectors, services
+from patients.selectors import latest_preference, visible_patient
+from patients.services import record_audit, record_preference, set_notification_settings
+from reassessment import decision_aid, engine, fidelity, selectors, services
 from reassessment import outcomes as outcome_selectors
 
 # Where a flag's recommendation leads: the phase that adds the other modality (DESIGN §2).
@@ -200,6 +202,7 @@ def _render_patient(
         "category_label": CATEGORY_LABELS.get(summary.result.category if summary.result else "no_phase"),
         "instruments": instruments,
         "has_scores": bool(record.assessments),
+        "stated_preference": latest_preference(patient),
         "phases": record.phases,
         "medications": record.medications,
         "flags": flags,
@@ -594,3 +597,82 @@ def self_report_done(request: HttpRequest, token: str) -> HttpResponse:
     return _in_language(
         language, lambda: render(request, "frontend/self_report_done.html", {"crisis_message": crisis})
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The patient's decision aid: therapy, medication or both, in plain words (the link's patient only)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def self_report_options(request: HttpRequest, token: str) -> HttpResponse:
+    link = selectors.link_for_token(services.hash_token(token), timezone.now())
+    if link is None:
+        return _invalid_link(request)
+    patient = link.patient
+    language = _page_language(request, patient.language)
+    text = decision_aid.content(language)
+    form = PreferenceForm(
+        request.POST if request.method == "POST" else None,
+        choices=text.preference_choices,
+        question=text.preference_question,
+        note_label=text.preference_note_label,
+        initial={"preference": patient.preference},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                record_preference(
+                    patient=patient, preference=form.cleaned_data["preference"], note=form.cleaned_data["note"]
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                chosen = dict(text.preference_choices)[form.cleaned_data["preference"]]
+                messages.success(request, text.preference_saved.format(choice=chosen))
+                return redirect(reverse("self-report-options", kwargs={"token": token}) + "#preference")
+        status = 400
+    else:
+        record_audit(
+            user=None, action=AuditEvent.Action.VIEW, what="decision_aid", patient_ids=[patient.id], object_id=link.id
+        )
+    facts = selectors.options_facts(patient, timezone.localdate())
+    suggestion = facts.recommended.modality if facts.recommended is not None else None
+    latest = facts.latest
+
+    def page() -> HttpResponse:
+        # Built inside the page's language: the date's month name is the patient's too.
+        latest_sentence = None
+        if latest is not None:
+            day = date_format(latest.day, "j F Y")
+            latest_sentence = text.latest_sentence.format(total=latest.total, max_total=latest.max_total, date=day)
+        return render(
+            request,
+            "frontend/self_report_options.html",
+            {
+                "text": text,
+                "language": decision_aid.content_language(language),
+                "form": form,
+                "crisis_message": selectors.crisis_message(language) if facts.crisis else None,
+                "latest_sentence": latest_sentence,
+                "band_text": text.bands.get(latest.severity, text.band_fallback) if latest is not None else None,
+                "suggestion": text.suggestions.get(suggestion) if suggestion is not None else None,
+                "reasons": [text.reasons[r] for r in facts.recommended.reasons if r in text.reasons]
+                if facts.recommended is not None
+                else [],
+                "evidence": decision_aid.evidence_for(suggestion, language),
+                "safety": decision_aid.safety_for(
+                    language=language,
+                    suggestion=suggestion,
+                    under_25=facts.under_25,
+                    on_antidepressant=facts.on_antidepressant,
+                    on_any_medication=facts.on_any_medication,
+                ),
+                "sources": decision_aid.SOURCES,
+            },
+            status=status,
+        )
+
+    return _in_language(language, page)

@@ -92,6 +92,25 @@ class Patient(models.Model):
         return f"Patient {self.external_id}"
 
 
+class PreferenceStatement(models.Model):
+    """What the patient said they would like to try, in their own words, from their decision-aid page (DESIGN 2b).
+
+    A history: every statement is kept; the newest one also sets Patient.preference. Nothing here is ever deleted.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="preference_statements")
+    preference = models.CharField(max_length=16, choices=Preference.choices)
+    note = models.TextField(blank=True, max_length=500, help_text="The patient's own sentence (optional).")
+    stated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-stated_at", "-id"]
+        indexes = [models.Index(fields=["patient", "stated_at"])]
+
+    def __str__(self) -> str:
+        return f"preference #{self.id} of patient {self.patient_id}"
+
+
 class CareTeamMember(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_team")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="care_teams")

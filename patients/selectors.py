@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
-from patients.models import Medication, Patient, TreatmentPhase
+from patients.models import Medication, Patient, PreferenceStatement, TreatmentPhase
 
 
 def visible_patients(user: Any) -> QuerySet[Patient]:
@@ -43,6 +43,18 @@ def visible_patient(user: Any, patient_id: object) -> Patient:
 def phases_of(patient: Patient) -> QuerySet[TreatmentPhase]:
     """Phases, newest first."""
     return TreatmentPhase.objects.filter(patient=patient).order_by("-started_on", "-id")
+
+
+def medications_in_effect(patient: Patient, today: date) -> QuerySet[Medication]:
+    """The patient's medications taken today: started on or before it and not stopped before it."""
+    return Medication.objects.filter(patient=patient, started_on__lte=today).filter(
+        Q(stopped_on__isnull=True) | Q(stopped_on__gte=today)
+    )
+
+
+def latest_preference(patient: Patient) -> PreferenceStatement | None:
+    """What the patient last said they would like to try, from their decision-aid page; None if never."""
+    return PreferenceStatement.objects.filter(patient=patient).first()
 
 
 def medications_of(patient: Patient, today: date) -> QuerySet[Medication]:

@@ -19,6 +19,7 @@ from patients.models import (
     Modality,
     Patient,
     Preference,
+    PreferenceStatement,
     Role,
     Stage,
     Therapy,
@@ -155,6 +156,36 @@ def update_patient(*, patient: Patient, by: Any, changes: dict[str, Any]) -> Pat
     for name in changes:
         setattr(patient, name, getattr(locked, name))
     return patient
+
+
+PREFERENCE_NOTE_MAX = 500
+
+
+@transaction.atomic
+def record_preference(
+    *, patient: Patient, preference: str, note: str = "", now: Any = None
+) -> PreferenceStatement:
+    """The patient states what they would like to try (their decision-aid page): kept as history, audited.
+
+    The newest statement also becomes Patient.preference, which the clinician sees beside the recommended start.
+    """
+    note = (note or "").strip()
+    errors: dict[str, list[str]] = {}
+    if preference not in Preference.values:
+        errors["preference"] = ["Choose one of the options."]
+    if len(note) > PREFERENCE_NOTE_MAX:
+        errors["note"] = [f"Please keep it under {PREFERENCE_NOTE_MAX} characters."]
+    if errors:
+        raise ValidationError(errors)
+    statement = PreferenceStatement.objects.create(
+        patient=patient, preference=preference, note=note, stated_at=now or timezone.now()
+    )
+    Patient.objects.filter(pk=patient.pk).update(preference=preference)
+    patient.preference = preference
+    record_audit(
+        user=None, action=AuditEvent.Action.SUBMIT, what="preference", patient_ids=[patient.pk], object_id=statement.pk
+    )
+    return statement
 
 
 def add_to_care_team(*, patient: Patient, user: Any, role: str) -> CareTeamMember:

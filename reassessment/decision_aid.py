@@ -41,6 +41,7 @@ class Content:
     """Every text of the page in one language."""
 
     title: str
+    crisis_heading: str
     intro: str
     not_advice: str
     latest_heading: str
@@ -115,6 +116,7 @@ SOURCES: Mapping[str, Source] = {
 
 _EN = Content(
     title="Therapy, medicine, or both?",
+    crisis_heading="Please reach out now",
     intro=(
         "This page helps you think about which treatment to try. It uses your answers and what research has found. "
         "Read it at your own pace. You can come back to it while your link works."
@@ -259,6 +261,7 @@ _EN = Content(
 
 _ES = Content(
     title="¿Terapia, medicación o ambas?",
+    crisis_heading="Por favor, pida ayuda ahora",
     intro=(
         "Esta página le ayuda a pensar qué tratamiento probar. Usa sus respuestas y lo que ha encontrado la "
         "investigación. Léala a su ritmo. Puede volver a ella mientras su enlace funcione."
@@ -417,9 +420,15 @@ EVIDENCE_BY_SUGGESTION: Mapping[str, tuple[str, ...]] = {
 MEDICINE_SUGGESTIONS = ("medication_first", "combined", "either")
 
 
+def content_language(language: str) -> str:
+    """The language the page is shown in: "es-mx" reads "es"; English where mbc has no translation."""
+    base = (language or "").split("-")[0].lower()
+    return base if base in CONTENT else "en"
+
+
 def content(language: str) -> Content:
     """The page's texts in a language ("es-mx" reads "es"); English where mbc has no translation."""
-    return CONTENT.get(language.split("-")[0].lower(), _EN)
+    return CONTENT[content_language(language)]
 
 
 def evidence_for(suggestion: str | None, language: str) -> list[Fact]:

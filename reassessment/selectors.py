@@ -527,3 +527,63 @@ def patient_record(user: Any, patient_id: object, today: date) -> PatientRecord:
         medications=list(medications_of(patient, today)),
         flags=flags,
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The patient's decision aid (/r/<token>/options/): what the page needs to know of the link's patient, and no more
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LatestScore:
+    instrument: str
+    total: int
+    max_total: int
+    severity: str
+    day: date
+
+
+@dataclass(frozen=True)
+class OptionsFacts:
+    """The link's patient as the decision aid sees them: a suggestion, a score, and which safety texts apply."""
+
+    recommended: engine.StartRecommendation | None
+    latest: LatestScore | None
+    crisis: bool  # the latest submission had a positive suicide item: the crisis text comes first
+    under_25: bool
+    on_antidepressant: bool
+    on_any_medication: bool
+
+
+def options_facts(patient: Patient, today: date) -> OptionsFacts:
+    """What the decision aid shows the link's patient (never another's): a few queries, whatever their record."""
+    from patients.drug_classes import ANTIDEPRESSANT_CLASSES
+    from patients.selectors import medications_in_effect
+
+    summary = patient_summary(patient, today)
+    scored = Assessment.objects.filter(patient=patient, administered_on__lte=today).order_by("-administered_at", "-id")
+    primary = scored.filter(instrument=summary.instrument).first()
+    latest = None
+    if primary is not None:
+        latest = LatestScore(
+            instrument=primary.instrument,
+            total=primary.total,
+            max_total=definitions.get(primary.instrument).max_total,
+            severity=primary.severity,
+            day=primary.administered_on,
+        )
+    newest = scored.first()
+    crisis = False
+    if newest is not None:
+        item = definitions.get(newest.instrument).suicide_item
+        crisis = item is not None and len(newest.items) >= item and newest.items[item - 1] >= 1
+    medications = list(medications_in_effect(patient, today).values_list("drug_class", flat=True))
+    age = engine.age_on(patient.birth_date, today) if patient.birth_date is not None else None
+    return OptionsFacts(
+        recommended=summary.recommended,
+        latest=latest,
+        crisis=crisis,
+        under_25=age is not None and age < rules().young_age_years,
+        on_antidepressant=any(c in ANTIDEPRESSANT_CLASSES for c in medications),
+        on_any_medication=bool(medications),
+    )
