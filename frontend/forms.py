@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -263,13 +264,24 @@ class NotificationSettingsForm(forms.Form):
 
 
 class PreferenceForm(forms.Form):
-    """The patient's "What would you like to try?" on their decision-aid page, in the page's language."""
+    """The patient's "What would you like to try?" on their decision-aid page, every word in the page's language."""
 
     preference = forms.ChoiceField(widget=forms.RadioSelect)
     note = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args: Any, choices: Any, question: str, note_label: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, text: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["preference"].choices = choices
-        self.fields["preference"].label = question
-        self.fields["note"].label = note_label
+        self.text = text
+        preference = self.fields["preference"]
+        preference.choices = text.preference_choices
+        preference.label = text.preference_question
+        preference.error_messages = {"required": text.preference_missing, "invalid_choice": text.preference_missing}
+        note = self.fields["note"]
+        note.label = text.preference_note_label
+        note.error_messages["max_length"] = text.note_too_long
+        for validator in note.validators:
+            if isinstance(validator, MaxLengthValidator):
+                validator.message = text.note_too_long
+
+    def summary_label(self, name: str) -> str:
+        return self.text.preference_short_labels[0 if name == "preference" else 1]

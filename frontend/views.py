@@ -614,11 +614,7 @@ def self_report_options(request: HttpRequest, token: str) -> HttpResponse:
     language = _page_language(request, patient.language)
     text = decision_aid.content(language)
     form = PreferenceForm(
-        request.POST if request.method == "POST" else None,
-        choices=text.preference_choices,
-        question=text.preference_question,
-        note_label=text.preference_note_label,
-        initial={"preference": patient.preference},
+        request.POST if request.method == "POST" else None, text=text, initial={"preference": patient.preference}
     )
     status = 200
     if request.method == "POST":

@@ -63,6 +63,10 @@ class Content:
     preference_question: str
     preference_choices: tuple[tuple[str, str], ...]  # (preference code of DESIGN 2b, label)
     preference_note_label: str
+    preference_short_labels: tuple[str, str]  # the choice and the note, as the error summary names them
+    preference_missing: str
+    note_too_long: str
+    error_title: str
     preference_submit: str
     preference_saved: str  # format field: {choice}
     sources_heading: str
@@ -254,6 +258,10 @@ _EN = Content(
         ("none", "I am not sure yet"),
     ),
     preference_note_label="Anything you would like your care team to know? (optional)",
+    preference_short_labels=("Your choice", "Your message"),
+    preference_missing="Please choose one of the options.",
+    note_too_long="Please keep it under 500 characters.",
+    error_title="There is a problem",
     preference_submit="Send my choice",
     preference_saved="Thank you. Your care team will see that you chose: {choice}.",
     sources_heading="Sources",
@@ -401,6 +409,10 @@ _ES = Content(
         ("none", "Todavía no lo sé"),
     ),
     preference_note_label="¿Algo que quiera que sepa su equipo de atención? (opcional)",
+    preference_short_labels=("Su elección", "Su mensaje"),
+    preference_missing="Por favor, elija una de las opciones.",
+    note_too_long="Por favor, escriba menos de 500 caracteres.",
+    error_title="Hay un problema",
     preference_submit="Enviar mi elección",
     preference_saved="Gracias. Su equipo verá que eligió: {choice}.",
     sources_heading="Fuentes",

@@ -255,3 +255,12 @@ def test_it_reads_the_record_in_a_bounded_number_of_queries(
 ):
     with django_assert_max_num_queries(14):
         client.get(options_url(token))
+
+
+def test_it_says_what_is_wrong_in_the_patients_language_and_links_to_the_question(client, alice, frozen):
+    paciente = make_patient(alice, "MRN-ES2", language="es")
+    token = issue_link(patient=paciente)[1]
+    page = client.post(options_url(token), {"preference": ""}).content.decode()
+    assert shows(page, ES.error_title)
+    # The summary names the question and says what is missing ("Su elección: por favor, elija ..."), linked to it.
+    assert f'<a href="#id_preference_0">{ES.preference_short_labels[0]}: por favor, elija una de las opciones.' in page
