@@ -59,7 +59,6 @@ class Content:
     evidence: Mapping[str, Fact]  # which fact backs which suggestion: see evidence_for()
     safety_heading: str
     safety: Mapping[str, Fact]  # young_antidepressant | other_medicines | stopping_early
-    preference_heading: str
     preference_question: str
     preference_choices: tuple[tuple[str, str], ...]  # (preference code of DESIGN 2b, label)
     preference_note_label: str
@@ -249,7 +248,6 @@ _EN = Content(
             "nice_ng222",
         ),
     },
-    preference_heading="What would you like to try?",
     preference_question="What would you like to try?",
     preference_choices=(
         ("psychotherapy", "Talking therapy"),
@@ -400,7 +398,6 @@ _ES = Content(
             "nice_ng222",
         ),
     },
-    preference_heading="¿Qué le gustaría probar?",
     preference_question="¿Qué le gustaría probar?",
     preference_choices=(
         ("psychotherapy", "Terapia psicológica"),

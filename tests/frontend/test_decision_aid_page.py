@@ -264,3 +264,16 @@ def test_it_says_what_is_wrong_in_the_patients_language_and_links_to_the_questio
     assert shows(page, ES.error_title)
     # The summary names the question and says what is missing ("Su elección: por favor, elija ..."), linked to it.
     assert f'<a href="#id_preference_0">{ES.preference_short_labels[0]}: por favor, elija una de las opciones.' in page
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "Read about your options"), ("es", "Lea sobre sus opciones")])
+def test_it_is_reachable_from_the_form_and_the_thank_you_page(client, alice, frozen, language, label):
+    someone = make_patient(alice, f"MRN-L{language}", language=language)
+    token = issue_link(patient=someone)[1]
+    form_page = client.get(f"/r/{token}/").content.decode()
+    assert f'href="{options_url(token)}"' in form_page
+    assert label in form_page
+    client.post(f"/r/{token}/", {**{f"item_{n}": "0" for n in range(1, 10)}, "client_id": "c-1"})
+    done_page = client.get(f"/r/{token}/done/").content.decode()
+    assert f'href="{options_url(token)}"' in done_page
+    assert label in done_page
