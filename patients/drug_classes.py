@@ -14,14 +14,22 @@ DRUG_CLASSES: dict[str, tuple[str, bool]] = {
         True,
     ),
     "triptan": ("Triptan", True),
-    "serotonergic_opioid": ("Serotonergic opioid (tramadol, methadone, fentanyl)", True),
+    "serotonergic_opioid": (
+        "Serotonergic opioid (tramadol, methadone, fentanyl, pethidine/meperidine, tapentadol)",
+        True,
+    ),
+    "dextromethorphan": ("Dextromethorphan", True),
+    # Linezolid and methylene blue inhibit MAO: with another serotonergic drug, a contraindicated pair (FDA 2011).
+    "linezolid": ("Linezolid (MAO-inhibiting antibiotic)", True),
+    "methylene_blue": ("Methylene blue (MAO-inhibiting)", True),
+    "amphetamine": ("Amphetamine (amphetamine, MDMA)", True),
     "lithium": ("Lithium", True),
     "serotonergic_supplement": ("Serotonergic supplement (St John's wort, 5-HTP)", True),
     "bupropion": ("Bupropion", False),
     "antipsychotic": ("Antipsychotic", False),
     "mood_stabilizer": ("Mood stabiliser", False),
     "benzodiazepine": ("Benzodiazepine", False),
-    "stimulant": ("Stimulant", False),
+    "stimulant": ("Stimulant (methylphenidate)", False),
     "other": ("Other", False),
 }
 

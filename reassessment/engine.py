@@ -22,6 +22,10 @@ RECOMMENDATION_BY_MODALITY: Mapping[str, str] = {
 RELAPSE_PREVENTION_STAGES = ("continuation", "maintenance")
 # DESIGN §2 / FDA antidepressant boxed warning: weekly contact applies where an antidepressant is involved.
 YOUNG_MONITORING_MODALITIES = ("medication", "combined")
+# DESIGN §2: MAO-inhibiting classes; with any other serotonergic drug, a contraindicated pair with a washout.
+MAO_INHIBITING_CLASSES = ("maoi", "linezolid", "methylene_blue")
+# DESIGN §2: antidepressant classes (codes of patients.drug_classes): their start opens under-25 weekly monitoring.
+ANTIDEPRESSANT_CLASSES = ("ssri", "snri", "tca", "maoi", "serotonergic_antidepressant", "bupropion")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -40,6 +44,12 @@ class Rules:
     response_min_pct: float = 50.0
     # The 4-week checkpoints where treatment decisions are made (DESIGN §2).
     checkpoint_days: int = 28
+    # The partial-response flag waits for a two-month course: "under 30% improvement after a two-month course"
+    # (seed 003); the 4-week checkpoints before it show the category only (DESIGN §2).
+    partial_response_min_days: int = 56
+    # Worsening and relapse judge the latest score and every score dated in the last 28 days, so a paper form
+    # typed in late is judged too (DESIGN §2).
+    judged_days: int = 28
     # Baseline window: day -14 .. day 0, else the earliest score on day 1 .. day 7 (DESIGN §2).
     baseline_days_before: int = 14
     baseline_days_after: int = 7
@@ -55,6 +65,10 @@ class Rules:
     overdue_factor: int = 2
     # A patient gets a new self-report link at most once every 7 days (DESIGN §2).
     reminder_gap_days: int = 7
+    # FDA labels: 14 days between an MAO inhibitor and another serotonergic drug, 5 weeks after fluoxetine
+    # (its active metabolite norfluoxetine has a half-life of 4-16 days) (DESIGN §2).
+    mao_washout_days: int = 14
+    fluoxetine_washout_days: int = 35
     # DESIGN §2b: an episode that began 2 or more years ago is chronic (DSM-5 persistent depressive disorder).
     chronic_years: int = 2
     # DESIGN §2b: one previous episode makes the depression recurrent ...
@@ -87,6 +101,8 @@ class Rules:
             raise ValueError("MBC_RULES needs min_interval_days <= default_interval_days <= max_interval_days.")
         if not self.partial_response_below_pct <= self.response_min_pct <= 100:
             raise ValueError("MBC_RULES needs partial_response_below_pct <= response_min_pct <= 100.")
+        if self.partial_response_min_days < self.checkpoint_days:
+            raise ValueError("MBC_RULES needs partial_response_min_days >= checkpoint_days.")
 
     @classmethod
     def from_mapping(cls, d: Mapping[str, Any]) -> "Rules":
@@ -110,7 +126,7 @@ class InstrumentRules:
     code: str  # "phq9" / "hamd17"
     remission_max: int  # PHQ-9 4, HAM-D 17 7
     reliable_change: int  # PHQ-9 6, HAM-D 17 8
-    moderate_min: int  # PHQ-9 10, HAM-D 17 14: the relapse threshold
+    moderate_min: int  # PHQ-9 10, HAM-D 17 14: the relapse threshold and the least baseline a partial response flags
     combined_min: int | None = None  # PHQ-9 16, HAM-D 17 19: combined treatment recommended at the start (§2b)
     suicide_item: int | None = None  # PHQ-9 9, HAM-D 17 3
 
@@ -153,6 +169,9 @@ class PhaseFacts:
     # ended on the day before the next started, or later); this phase's own started_on when it starts a course.
     course_started_on: date
     record: PatientFacts = PatientFacts()  # diagnosis, prior episodes, episode onset (DESIGN §2b)
+    # Start days of the patient's antidepressant-class medications (a dose change's new row included): each opens
+    # a weekly-monitoring window for a patient under 25, whatever the phase (DESIGN §2 interval in force).
+    antidepressant_starts: tuple[date, ...] = ()
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:
@@ -203,6 +222,7 @@ class PhaseSummary:
     category: str  # no_baseline | too_early | remission | response | improving | partial_response
     anchor_on: date
     interval_days: int  # the interval in force today
+    birth_date_missing: bool  # the under-25 rule may apply (an antidepressant is involved) but cannot be applied
     next_due_on: date
     due: bool  # the reassessment_due condition holds today (only an active phase is ever due)
     overdue: bool  # the reassessment_overdue condition holds today (only an active phase is ever overdue)
@@ -217,6 +237,16 @@ class MedicationFacts:
     serotonergic: bool
     started_on: date
     stopped_on: date | None
+    name: str = ""  # two rows of one name are one drug (a dose change); "fluoxetine" has the long washout
+    drug_class: str = ""  # patients.drug_classes code
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """What `evaluate_phase` found: the phase's summary today and the findings it calls for."""
+
+    summary: PhaseSummary
+    findings: list[Finding]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -235,18 +265,33 @@ def age_on(birth_date: date, on: date) -> int:
     return on.year - birth_date.year - (0 if had_birthday else 1)
 
 
+def monitoring_starts(phase: PhaseFacts, today: date, rules: Rules) -> list[date]:
+    """Starts whose first 28 days are still running today: a medication or combined phase's, an antidepressant's."""
+    starts = [*phase.antidepressant_starts]
+    if phase.modality in YOUNG_MONITORING_MODALITIES:
+        starts.append(phase.started_on)
+    return [d for d in starts if 0 <= (today - d).days < rules.young_window_days]
+
+
 def interval_in_force(phase: PhaseFacts, today: date, rules: Rules) -> int:
     """The reminder interval that applies today (DESIGN §2)."""
-    # DESIGN §2 / FDA boxed warning: under 25 on the phase's start day, weekly for the phase's first 28 days.
-    if (
-        phase.birth_date is not None
-        and phase.modality in YOUNG_MONITORING_MODALITIES
-        and age_on(phase.birth_date, phase.started_on) < rules.young_age_years
-        and (today - phase.started_on).days < rules.young_window_days
+    # DESIGN §2 / FDA boxed warning: under 25 on the start day of a medication or combined phase, or of an
+    # antidepressant (a dose change included), weekly for the first 28 days after that start.
+    birth_date = phase.birth_date
+    if birth_date is not None and any(
+        age_on(birth_date, d) < rules.young_age_years for d in monitoring_starts(phase, today, rules)
     ):
         return rules.young_interval_days
     # The patient's own interval, kept within the allowed 7..56 days so bad data cannot silence or flood reminders.
     return min(max(phase.interval_days, rules.min_interval_days), rules.max_interval_days)
+
+
+def birth_date_missing(phase: PhaseFacts, today: date, rules: Rules) -> bool:
+    """DESIGN §2: the under-25 rule cannot be applied: no birth date in a medication or combined phase, or within
+    the first 28 days of an antidepressant's start in any phase."""
+    if phase.birth_date is not None:
+        return False
+    return phase.modality in YOUNG_MONITORING_MODALITIES or bool(monitoring_starts(phase, today, rules))
 
 
 def improvement(baseline_total: int, reassessment_total: int) -> Fraction | None:
@@ -341,27 +386,43 @@ def summarize(phase: PhaseFacts, scores: Sequence[ScorePoint], today: date, rule
 
 def evaluate(phase: PhaseFacts, scores: Sequence[ScorePoint], today: date, rules: Rules) -> list[Finding]:
     """The flags and the reminder the phase calls for today. `scores` may be all of the patient's scores."""
+    return evaluate_phase(phase, scores, today, rules).findings
+
+
+def evaluate_phase(phase: PhaseFacts, scores: Sequence[ScorePoint], today: date, rules: Rules) -> Evaluation:
+    """The phase's summary today and the flags and reminder it calls for, from one pass over the scores."""
     selected = _select(phase, scores, today, rules)
     summary = _summary(phase, selected, today, rules)
     findings = [
-        _partial_response(phase, selected, summary, rules),
-        _worsening(phase, selected, rules),
-        _relapse(phase, selected, rules),
-        _overdue(phase, summary, today),
-        _due(phase, summary, today, rules),
+        *_partial_response(phase, selected, summary, rules),
+        *_worsening(phase, selected, rules),
+        *_relapse(phase, selected, rules),
+        *_overdue(phase, summary, today),
+        *_due(phase, summary, today, rules),
     ]
-    return [finding for finding in findings if finding is not None]
+    return Evaluation(summary=summary, findings=findings)
+
+
+def overdue_resolved(*, flag_phase_id: int | None, flag_anchor_on: date, active: PhaseSummary | None) -> bool:
+    """DESIGN §2: an overdue flag resolves only when a score of its phase is dated after its anchor, or its phase
+    has ended (`active` is the patient's active phase today, None without one). A change of the interval in force
+    never resolves it: the patient still has not been measured."""
+    if active is None or active.phase_id != flag_phase_id:
+        return True
+    return active.anchor_on > flag_anchor_on
 
 
 @dataclass(frozen=True, slots=True)
 class _Selected:
-    """The scores of a phase (oldest first) and the ones the rules single out."""
+    """The scores of a phase and of its course (oldest first) and the ones the rules single out."""
 
     scores: tuple[ScorePoint, ...]
     baseline: ScorePoint | None
     latest: ScorePoint | None
     reassessment: ScorePoint | None
     anchor_on: date
+    judged: tuple[ScorePoint, ...]  # after the baseline: the latest, and every score of the last 28 days
+    course: tuple[ScorePoint, ...]
 
 
 def _order(score: ScorePoint) -> tuple[datetime, int]:
@@ -372,11 +433,13 @@ def _select(phase: PhaseFacts, scores: Sequence[ScorePoint], today: date, rules:
     def day(score: ScorePoint) -> int:
         return _day(phase, score)
 
-    # DESIGN §2: the scores of a phase run from day -14 to its end (today while active), never after today.
+    # DESIGN §2: the scores of a phase run from day -14 to its end (today while active), never after today; the
+    # course's from day -14 of its earliest phase (DESIGN §2b).
     end = today if phase.ended_on is None else min(phase.ended_on, today)
-    own = tuple(
-        sorted((s for s in scores if day(s) >= -rules.baseline_days_before and s.day <= end), key=_order)
-    )
+    window = timedelta(days=rules.baseline_days_before)
+    course_from, phase_from = phase.course_started_on - window, phase.started_on - window
+    course = tuple(sorted((s for s in scores if course_from <= s.day <= end), key=_order))
+    own = course if course_from == phase_from else tuple(s for s in course if s.day >= phase_from)
 
     # DESIGN §2 baseline: the latest score of day -14 .. 0, else the earliest of day 1 .. 7.
     baseline = _baseline(own, phase.started_on, rules)
@@ -389,8 +452,13 @@ def _select(phase: PhaseFacts, scores: Sequence[ScorePoint], today: date, rules:
     reassessed = [s for s in own if day(s) >= rules.checkpoint_days]
     reassessment = reassessed[-1] if reassessed else None
 
+    # DESIGN §2 judged scores (worsening, relapse): the latest, and every score of the last 28 days after the
+    # baseline, whenever it was entered.
+    recent = today - timedelta(days=rules.judged_days)
+    judged = tuple(s for s in since_baseline if s.day >= recent or s is latest)
+
     anchor_on = own[-1].day if own else phase.started_on
-    return _Selected(own, baseline, latest, reassessment, anchor_on)
+    return _Selected(own, baseline, latest, reassessment, anchor_on, judged, course)
 
 
 def _summary(phase: PhaseFacts, selected: _Selected, today: date, rules: Rules) -> PhaseSummary:
@@ -417,6 +485,7 @@ def _summary(phase: PhaseFacts, selected: _Selected, today: date, rules: Rules) 
         ),
         anchor_on=selected.anchor_on,
         interval_days=interval,
+        birth_date_missing=birth_date_missing(phase, today, rules),
         next_due_on=max(selected.anchor_on + timedelta(days=interval), phase.started_on + timedelta(days=interval)),
         due=active and since_anchor >= interval and phase_age >= interval,
         overdue=active and since_anchor >= overdue_after and phase_age >= overdue_after,
@@ -425,134 +494,171 @@ def _summary(phase: PhaseFacts, selected: _Selected, today: date, rules: Rules) 
 
 def _partial_response(
     phase: PhaseFacts, selected: _Selected, summary: PhaseSummary, rules: Rules
-) -> Finding | None:
+) -> list[Finding]:
     baseline, reassessment = selected.baseline, selected.reassessment
-    # DESIGN §2: a baseline already in remission has nothing left to respond; no flag.
-    if summary.category != "partial_response" or baseline is None or reassessment is None:
-        return None
-    if in_remission(baseline.total, phase.instrument):
-        return None
-    # One flag per 4-week checkpoint (day 28-55 is checkpoint 1, 56-83 checkpoint 2, ...).
+    # DESIGN §2: acute phases only (continuation and maintenance ask about relapse); below 30% on the most recent
+    # score on day 56 or later (the category already says so from day 28: "< 30% so far", no flag).
+    if phase.stage != "acute" or summary.category != "partial_response":
+        return []
+    if baseline is None or reassessment is None or _day(phase, reassessment) < rules.partial_response_min_days:
+        return []
+    # A baseline below the moderate band (PHQ-9 < 10, HAM-D 17 < 14) is too close to measurement noise to act on;
+    # CMS159 also counts only PHQ-9 > 9.
+    if baseline.total < phase.instrument.moderate_min:
+        return []
+    # One flag per 4-week checkpoint (day 56-83 is checkpoint 2, 84-111 checkpoint 3, ...).
     checkpoint = _day(phase, reassessment) // rules.checkpoint_days
-    return Finding(
-        kind="partial_response",
-        severity="medium",
-        recommendation=RECOMMENDATION_BY_MODALITY[phase.modality],
-        dedupe_key=f"phase:{phase.phase_id}:partial_response:{checkpoint}",
-        patient_id=phase.patient_id,
-        phase_id=phase.phase_id,
-        assessment_id=reassessment.assessment_id,
-        evidence={
-            "baseline_total": baseline.total,
-            "baseline_date": baseline.day.isoformat(),
-            "reassessment_total": reassessment.total,
-            "reassessment_date": reassessment.day.isoformat(),
-            "improvement_pct": summary.improvement_pct,
-            "instrument": phase.instrument.code,
-        },
-    )
-
-
-def _worsening(phase: PhaseFacts, selected: _Selected, rules: Rules) -> Finding | None:
-    baseline, latest = selected.baseline, selected.latest
-    if baseline is None or latest is None:
-        return None
-    # DESIGN §2 / Löwe 2004: a rise of the reliable-change threshold or more (PHQ-9 6, HAM-D 17 8), any day.
-    change = latest.total - baseline.total
-    if change < phase.instrument.reliable_change:
-        return None
-    return Finding(
-        kind="worsening",
-        severity="high",
-        recommendation="review_treatment",
-        dedupe_key=f"phase:{phase.phase_id}:worsening:{_day(phase, latest) // rules.checkpoint_days}",
-        patient_id=phase.patient_id,
-        phase_id=phase.phase_id,
-        assessment_id=latest.assessment_id,
-        evidence={
-            "baseline_total": baseline.total,
-            "baseline_date": baseline.day.isoformat(),
-            "latest_total": latest.total,
-            "latest_date": latest.day.isoformat(),
-            "change": change,
-            "instrument": phase.instrument.code,
-        },
-    )
-
-
-def _relapse(phase: PhaseFacts, selected: _Selected, rules: Rules) -> Finding | None:
-    baseline, latest = selected.baseline, selected.latest
-    # DESIGN §2: back at or above the moderate band (PHQ-9 >= 10, HAM-D 17 >= 14).
-    if latest is None or latest.total < phase.instrument.moderate_min:
-        return None
-    # ... after this phase had reached remission (scores after the baseline, before the latest) ...
-    between = [
-        s
-        for s in selected.scores
-        if (baseline is None or _order(s) > _order(baseline)) and _order(s) < _order(latest)
+    return [
+        Finding(
+            kind="partial_response",
+            severity="medium",
+            recommendation=RECOMMENDATION_BY_MODALITY[phase.modality],
+            dedupe_key=f"phase:{phase.phase_id}:partial_response:{checkpoint}",
+            patient_id=phase.patient_id,
+            phase_id=phase.phase_id,
+            assessment_id=reassessment.assessment_id,
+            evidence={
+                "baseline_total": baseline.total,
+                "baseline_date": baseline.day.isoformat(),
+                "reassessment_total": reassessment.total,
+                "reassessment_date": reassessment.day.isoformat(),
+                "improvement_pct": summary.improvement_pct,
+                "instrument": phase.instrument.code,
+            },
+        )
     ]
-    remitted = [s for s in between if in_remission(s.total, phase.instrument)]
-    # ... or in a continuation or maintenance phase, which exists to prevent exactly this.
-    if not remitted and phase.stage not in RELAPSE_PREVENTION_STAGES:
-        return None
-    return Finding(
-        kind="relapse",
-        severity="high",
-        recommendation="review_treatment",
-        dedupe_key=f"phase:{phase.phase_id}:relapse:{_day(phase, latest) // rules.checkpoint_days}",
-        patient_id=phase.patient_id,
-        phase_id=phase.phase_id,
-        assessment_id=latest.assessment_id,
-        evidence={
-            "latest_total": latest.total,
-            "latest_date": latest.day.isoformat(),
-            "stage": phase.stage,
-            "remission_total": remitted[-1].total if remitted else None,
-            "remission_date": remitted[-1].day.isoformat() if remitted else None,
-            "instrument": phase.instrument.code,
-        },
-    )
 
 
-def _overdue(phase: PhaseFacts, summary: PhaseSummary, today: date) -> Finding | None:
+def _worsening(phase: PhaseFacts, selected: _Selected, rules: Rules) -> list[Finding]:
+    # DESIGN §2 / Löwe 2004: a judged score at least the reliable-change threshold (PHQ-9 6, HAM-D 17 8) above its
+    # reference, the lowest of the baseline and the phase's scores between it and the score: a rebound from the
+    # best point (20 -> 5 -> 13) counts. Without a baseline the phase's first score takes its place.
+    if not selected.judged:
+        return []
+    judged = {s.assessment_id for s in selected.judged}
+    reference = selected.baseline
+    after = selected.scores if reference is None else selected.scores[selected.scores.index(reference) + 1 :]
+    found: dict[str, Finding] = {}
+    for s in after:
+        if reference is not None and s.assessment_id in judged:
+            change = s.total - reference.total
+            key = f"phase:{phase.phase_id}:worsening:{_day(phase, s) // rules.checkpoint_days}"
+            if change >= phase.instrument.reliable_change and key not in found:
+                found[key] = Finding(
+                    kind="worsening",
+                    severity="high",
+                    recommendation="review_treatment",
+                    dedupe_key=key,
+                    patient_id=phase.patient_id,
+                    phase_id=phase.phase_id,
+                    assessment_id=s.assessment_id,
+                    evidence={
+                        "reference_total": reference.total,
+                        "reference_date": reference.day.isoformat(),
+                        "score_total": s.total,
+                        "score_date": s.day.isoformat(),
+                        "change": change,
+                        "instrument": phase.instrument.code,
+                    },
+                )
+        if reference is None or s.total < reference.total:
+            reference = s
+    return list(found.values())
+
+
+def _relapse(phase: PhaseFacts, selected: _Selected, rules: Rules) -> list[Finding]:
+    # DESIGN §2: a judged score at or above the moderate band (PHQ-9 >= 10, HAM-D 17 >= 14) after the course had
+    # reached remission (a score in remission after its first baseline); or, in a continuation or maintenance phase
+    # (they exist to prevent exactly this), after an earlier score of the course below the moderate band. A
+    # patient who never got better is not relapsing.
+    moderate = phase.instrument.moderate_min
+    judged = {s.assessment_id for s in selected.judged if s.total >= moderate}
+    if not judged:
+        return []
+    prevention = phase.stage in RELAPSE_PREVENTION_STAGES
+    baseline = _baseline(selected.course, phase.course_started_on, rules)
+    counting = baseline is None  # the course's scores count from its first baseline on (all of them without one)
+    remission: ScorePoint | None = None  # the first in remission after the course's baseline
+    lowest: ScorePoint | None = None  # the lowest from the course's baseline on
+    found: dict[str, Finding] = {}
+    for s in selected.course:
+        if s.assessment_id in judged and (
+            remission is not None or (prevention and lowest is not None and lowest.total < moderate)
+        ):
+            key = f"phase:{phase.phase_id}:relapse:{_day(phase, s) // rules.checkpoint_days}"
+            if key not in found:
+                found[key] = Finding(
+                    kind="relapse",
+                    severity="high",
+                    recommendation="review_treatment",
+                    dedupe_key=key,
+                    patient_id=phase.patient_id,
+                    phase_id=phase.phase_id,
+                    assessment_id=s.assessment_id,
+                    evidence={
+                        "score_total": s.total,
+                        "score_date": s.day.isoformat(),
+                        "stage": phase.stage,
+                        "remission_total": remission.total if remission else None,
+                        "remission_date": remission.day.isoformat() if remission else None,
+                        "lowest_total": lowest.total if lowest else None,
+                        "lowest_date": lowest.day.isoformat() if lowest else None,
+                        "instrument": phase.instrument.code,
+                    },
+                )
+        if s is baseline:
+            counting, lowest = True, s
+        elif counting:
+            if remission is None and in_remission(s.total, phase.instrument):
+                remission = s
+            if lowest is None or s.total < lowest.total:
+                lowest = s
+    return list(found.values())
+
+
+def _overdue(phase: PhaseFacts, summary: PhaseSummary, today: date) -> list[Finding]:
     if not summary.overdue:
-        return None
+        return []
     # Once per gap: a new score moves the anchor, and a later gap is a new flag.
-    return Finding(
-        kind="reassessment_overdue",
-        severity="low",
-        recommendation="contact_patient",
-        dedupe_key=f"phase:{phase.phase_id}:reassessment_overdue:{summary.anchor_on.isoformat()}",
-        patient_id=phase.patient_id,
-        phase_id=phase.phase_id,
-        evidence={
-            "anchor_date": summary.anchor_on.isoformat(),
-            "days_since": (today - summary.anchor_on).days,
-            "interval_days": summary.interval_days,
-        },
-    )
+    return [
+        Finding(
+            kind="reassessment_overdue",
+            severity="low",
+            recommendation="contact_patient",
+            dedupe_key=f"phase:{phase.phase_id}:reassessment_overdue:{summary.anchor_on.isoformat()}",
+            patient_id=phase.patient_id,
+            phase_id=phase.phase_id,
+            evidence={
+                "anchor_date": summary.anchor_on.isoformat(),
+                "days_since": (today - summary.anchor_on).days,
+                "interval_days": summary.interval_days,
+            },
+        )
+    ]
 
 
-def _due(phase: PhaseFacts, summary: PhaseSummary, today: date, rules: Rules) -> Finding | None:
+def _due(phase: PhaseFacts, summary: PhaseSummary, today: date, rules: Rules) -> list[Finding]:
     if not summary.due:
-        return None
+        return []
     # DESIGN §2: a new link at most once every 7 days; a daily sweep gets one key per 7-day window after the due day.
     window = (today - summary.next_due_on).days // rules.reminder_gap_days
-    return Finding(
-        kind="reassessment_due",
-        severity="",
-        recommendation="",
-        dedupe_key=f"patient:{phase.patient_id}:reassessment_due:{summary.next_due_on.isoformat()}:{window}",
-        patient_id=phase.patient_id,
-        phase_id=phase.phase_id,
-        evidence={
-            "anchor_date": summary.anchor_on.isoformat(),
-            "next_due_on": summary.next_due_on.isoformat(),
-            "days_since": (today - summary.anchor_on).days,
-            "interval_days": summary.interval_days,
-        },
-        is_reminder=True,
-    )
+    return [
+        Finding(
+            kind="reassessment_due",
+            severity="",
+            recommendation="",
+            dedupe_key=f"patient:{phase.patient_id}:reassessment_due:{summary.next_due_on.isoformat()}:{window}",
+            patient_id=phase.patient_id,
+            phase_id=phase.phase_id,
+            evidence={
+                "anchor_date": summary.anchor_on.isoformat(),
+                "next_due_on": summary.next_due_on.isoformat(),
+                "days_since": (today - summary.anchor_on).days,
+                "interval_days": summary.interval_days,
+            },
+            is_reminder=True,
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -710,35 +816,78 @@ def start_matches(start: str, modality: str) -> bool:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def serotonergic_findings(medications: Sequence[MedicationFacts], day: date) -> list[Finding]:
-    """DESIGN §2: two serotonergic medications of one patient active on the same day (serotonin syndrome risk)."""
+def is_mao_inhibiting(m: MedicationFacts) -> bool:
+    return m.drug_class in MAO_INHIBITING_CLASSES
 
-    def active(m: MedicationFacts) -> bool:
-        return m.serotonergic and m.started_on <= day and (m.stopped_on is None or m.stopped_on >= day)
 
-    by_patient: dict[int, set[int]] = {}
+def washout_days(m: MedicationFacts, other: MedicationFacts, rules: Rules) -> int:
+    """How long `m` stays in effect after its stop day, paired with `other` (DESIGN §2; FDA labels).
+
+    0 days unless `other` inhibits MAO; then 5 weeks after fluoxetine (by name) and 14 days after anything else.
+    An MAO inhibitor itself (class `maoi`, irreversible) also stays in effect 14 days after its stop beside any
+    serotonergic drug: its labels ask for 14 days before starting one (linezolid and methylene blue act for about a
+    day, which their stop day covers).
+    """
+    if not (is_mao_inhibiting(other) or m.drug_class == "maoi"):
+        return 0
+    return rules.fluoxetine_washout_days if _drug(m) == "fluoxetine" else rules.mao_washout_days
+
+
+def in_effect(m: MedicationFacts, other: MedicationFacts, day: date, rules: Rules) -> bool:
+    """`m` is in effect on `day` beside `other`: from its start through its stop day plus its washout."""
+    if m.started_on > day:
+        return False
+    return m.stopped_on is None or day <= m.stopped_on + timedelta(days=washout_days(m, other, rules))
+
+
+def serotonergic_findings(medications: Sequence[MedicationFacts], day: date, rules: Rules) -> list[Finding]:
+    """DESIGN §2: two serotonergic medications of one patient in effect on the same day (serotonin syndrome risk).
+
+    A pair with an MAO-inhibiting drug is contraindicated: urgent, stop the combination. Two rows of the same drug
+    (a dose change) never pair. Once per pair, smaller id first, whatever order the medications came in.
+    """
+    by_patient: dict[int, list[MedicationFacts]] = {}
     for m in medications:
-        if active(m):
-            by_patient.setdefault(m.patient_id, set()).add(m.medication_id)
+        if m.serotonergic and m.started_on <= day:
+            by_patient.setdefault(m.patient_id, []).append(m)
     findings = []
     for patient_id in sorted(by_patient):
-        # Once per pair, smaller id first, whatever order the medications came in.
-        for first, second in combinations(sorted(by_patient[patient_id]), 2):
+        for first, second in combinations(sorted(by_patient[patient_id], key=lambda m: m.medication_id), 2):
+            if _drug(first) == _drug(second):
+                continue
+            if not (in_effect(first, second, day, rules) and in_effect(second, first, day, rules)):
+                continue
+            contraindicated = is_mao_inhibiting(first) or is_mao_inhibiting(second)
+            pair = (first, second)
             findings.append(
                 Finding(
                     kind="serotonergic_combination",
-                    severity="high",
-                    recommendation="review_medications",
-                    dedupe_key=f"patient:{patient_id}:serotonergic_combination:{first}-{second}",
+                    severity="urgent" if contraindicated else "high",
+                    recommendation="stop_combination" if contraindicated else "review_medications",
+                    dedupe_key=f"patient:{patient_id}:serotonergic_combination:"
+                    f"{first.medication_id}-{second.medication_id}",
                     patient_id=patient_id,
-                    evidence={"medication_ids": [first, second], "day": day.isoformat()},
+                    evidence={
+                        "medication_ids": [m.medication_id for m in pair],
+                        "medication_names": [m.name for m in pair],
+                        "day": day.isoformat(),
+                        "mao_inhibitor": contraindicated,
+                        # Stopped before the day, in effect through their washout.
+                        "in_washout": [m.name for m in pair if m.stopped_on is not None and m.stopped_on < day],
+                    },
                 )
             )
     return findings
 
 
 def suicide_finding(
-    *, patient_id: int, assessment_id: int, instrument_code: str, item_number: int | None, items: Sequence[int]
+    *,
+    patient_id: int,
+    assessment_id: int,
+    instrument_code: str,
+    item_number: int | None,
+    items: Sequence[int],
+    phase_id: int | None = None,
 ) -> Finding | None:
     """DESIGN §2: any answer >= 1 on the suicide item (PHQ-9 item 9, HAM-D 17 item 3) is urgent, once per assessment."""
     if item_number is None:
@@ -754,12 +903,17 @@ def suicide_finding(
         recommendation="safety_assessment",
         dedupe_key=f"assessment:{assessment_id}:suicide_risk",
         patient_id=patient_id,
+        phase_id=phase_id,  # the active phase when there is one (DESIGN §2)
         assessment_id=assessment_id,
         evidence={"instrument": instrument_code, "item_number": item_number, "answer": answer},
     )
 
 
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def _drug(m: MedicationFacts) -> str:
+    return m.name.strip().casefold()
 
 
 def _day(phase: PhaseFacts, score: ScorePoint) -> int:

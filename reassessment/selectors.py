@@ -17,7 +17,7 @@ from django.db.models.functions import Cast, Coalesce
 
 from instruments import definitions
 from instruments.models import Assessment
-from patients.models import Patient, TreatmentPhase
+from patients.models import Medication, Patient, TreatmentPhase
 from patients.selectors import visible_patients
 from reassessment import engine
 from reassessment.models import SEVERITY_RANK, Flag, FlagStatus, SelfReportLink
@@ -80,7 +80,7 @@ def with_course(phases: QuerySet[TreatmentPhase]) -> QuerySet[TreatmentPhase]:
     return phases.annotate(course_started_on=Coalesce(course_start(), F("started_on")))
 
 
-def _facts_from_row(row: Sequence[Any]) -> engine.PhaseFacts:
+def _facts_from_row(row: Sequence[Any], starts: Sequence[date] = ()) -> engine.PhaseFacts:
     pid, patient_id, modality, stage, started_on, ended_on, birth_date, interval, instrument, course, *record = row
     return engine.PhaseFacts(
         phase_id=pid,
@@ -94,6 +94,7 @@ def _facts_from_row(row: Sequence[Any]) -> engine.PhaseFacts:
         instrument=instrument_rules(instrument),
         course_started_on=min(course, started_on),
         record=_record(*record),
+        antidepressant_starts=tuple(starts),
     )
 
 
@@ -105,9 +106,23 @@ def patient_facts(patient: Patient) -> engine.PatientFacts:
     return _record(patient.diagnosis, patient.prior_episodes, patient.episode_onset)
 
 
+def antidepressant_starts(patient_ids: Iterable[int]) -> dict[int, list[date]]:
+    """Start days of the patients' antidepressant-class medications (DESIGN §2 interval in force): one query."""
+    starts: dict[int, list[date]] = defaultdict(list)
+    rows = Medication.objects.filter(
+        patient_id__in=list(patient_ids), drug_class__in=engine.ANTIDEPRESSANT_CLASSES
+    ).values_list("patient_id", "started_on")
+    for patient_id, started_on in rows:
+        starts[patient_id].append(started_on)
+    return starts
+
+
 def active_phase_facts(phases: QuerySet[TreatmentPhase]) -> list[engine.PhaseFacts]:
-    """Facts of the given phases, one query (patient fields joined in, the course's start as a subquery)."""
-    return [_facts_from_row(row) for row in with_course(phases).values_list(*_PHASE_FIELDS)]
+    """Facts of the given phases: two queries (patient fields joined in, the course's start as a subquery, then
+    the patients' antidepressant starts)."""
+    rows = list(with_course(phases).values_list(*_PHASE_FIELDS))
+    starts = antidepressant_starts({row[1] for row in rows}) if rows else {}
+    return [_facts_from_row(row, starts.get(row[1], ())) for row in rows]
 
 
 def _suicide_answer() -> Case:
@@ -242,6 +257,8 @@ class Summary:
             "improvement_pct": r.improvement_pct if r else None,
             "category": r.category if r else "no_phase",
             "next_due_on": r.next_due_on if r else None,
+            "interval_days": r.interval_days if r else None,
+            "birth_date_missing": r.birth_date_missing if r else False,
             "recommended_start": _start(self.recommended),
         }
 
@@ -260,10 +277,18 @@ def _start(start: engine.StartRecommendation | None) -> dict[str, Any] | None:
 def summaries(patients: Sequence[Patient], today: date) -> dict[int, Summary]:
     """Summaries of many patients, with their recommended starts: two queries whatever their number."""
     by_id = {p.id: p for p in patients}
+    # Today's interval in force needs only the earliest antidepressant start of the last 28 days (the youngest age
+    # at a start whose window is still open): a subquery, not a query of its own.
+    window = Medication.objects.filter(
+        patient_id=OuterRef("patient_id"),
+        drug_class__in=engine.ANTIDEPRESSANT_CLASSES,
+        started_on__gt=today - timedelta(days=rules().young_window_days),
+        started_on__lte=today,
+    )
     phases = list(
-        with_course(TreatmentPhase.objects.filter(patient_id__in=list(by_id), ended_on__isnull=True)).select_related(
-            "patient"
-        )
+        with_course(TreatmentPhase.objects.filter(patient_id__in=list(by_id), ended_on__isnull=True))
+        .annotate(recent_antidepressant_start=Subquery(window.order_by("started_on").values("started_on")[:1]))
+        .select_related("patient")
     )
     facts = {phase.id: _facts_of(phase) for phase in phases}
     phase_of = {phase.patient_id: phase for phase in phases}
@@ -289,13 +314,18 @@ def summaries(patients: Sequence[Patient], today: date) -> dict[int, Summary]:
 
 
 def _facts_of(phase: TreatmentPhase) -> engine.PhaseFacts:
-    """The facts of a phase loaded as a model (with its patient), for pages that also show the phase itself."""
+    """The facts of a phase loaded as a model (with its patient), for pages that also show the phase itself.
+
+    Its antidepressant starts are only the one today's interval in force depends on (see `summaries`).
+    """
     patient = phase.patient
+    recent = phase.recent_antidepressant_start  # type: ignore[attr-defined]  # annotated by summaries
     return _facts_from_row(
         [phase.id, phase.patient_id, phase.modality, phase.stage, phase.started_on, phase.ended_on,
          patient.birth_date, patient.reminder_interval_days, patient.primary_instrument,
          phase.course_started_on,  # type: ignore[attr-defined]  # annotated by with_course
-         patient.diagnosis, patient.prior_episodes, patient.episode_onset]
+         patient.diagnosis, patient.prior_episodes, patient.episode_onset],
+        [recent] if recent is not None else [],
     )
 
 

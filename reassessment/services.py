@@ -7,7 +7,7 @@ import json
 import logging
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -126,6 +126,7 @@ def submit_assessment(
         instrument_code=definition.code,
         item_number=definition.suicide_item,
         items=assessment.items,
+        phase_id=_active_phase_id(patient) if definition.suicide_item is not None else None,
     )
     flag = raise_flag(finding)[0] if finding is not None else None
     if created:
@@ -178,34 +179,51 @@ def change_patient(*, patient: Patient, by: Any, changes: dict[str, Any]) -> Pat
     return patient
 
 
+def _active_phase_id(patient: Patient) -> int | None:
+    return TreatmentPhase.objects.filter(patient=patient, ended_on__isnull=True).values_list("id", flat=True).first()
+
+
 def _active_serotonergic(patient_ids: Iterable[int] | None, day: date) -> Iterable[engine.MedicationFacts]:
+    """Serotonergic medications that may be in effect on `day`: started by then, stopped at most the longest
+    washout before it (the engine decides per pair)."""
+    current = rules()
+    longest = timedelta(days=max(current.fluoxetine_washout_days, current.mao_washout_days))
     meds = Medication.objects.filter(serotonergic=True, started_on__lte=day, patient__active=True).filter(
-        Q(stopped_on__isnull=True) | Q(stopped_on__gte=day)
+        Q(stopped_on__isnull=True) | Q(stopped_on__gte=day - longest)
     )
     if patient_ids is not None:
         meds = meds.filter(patient_id__in=list(patient_ids))
-    rows = meds.order_by("patient_id", "id").values_list("id", "patient_id", "started_on", "stopped_on")
-    for mid, pid, started_on, stopped_on in rows.iterator(chunk_size=5000):
+    rows = meds.order_by("patient_id", "id").values_list(
+        "id", "patient_id", "started_on", "stopped_on", "name", "drug_class"
+    )
+    for mid, pid, started_on, stopped_on, name, drug_class in rows.iterator(chunk_size=5000):
         yield engine.MedicationFacts(
-            medication_id=mid, patient_id=pid, serotonergic=True, started_on=started_on, stopped_on=stopped_on
+            medication_id=mid,
+            patient_id=pid,
+            serotonergic=True,
+            started_on=started_on,
+            stopped_on=stopped_on,
+            name=name,
+            drug_class=drug_class,
         )
 
 
 def check_serotonergic(*, day: date, patient_ids: Iterable[int] | None = None) -> Counts:
-    """Raise serotonergic_combination flags for every pair active on `day` (all patients when None)."""
+    """Raise serotonergic_combination flags for every pair in effect on `day` (all patients when None)."""
     counts = Counts()
+    current = rules()
     batch: list[engine.Finding] = []
     group: list[engine.MedicationFacts] = []
     for med in _active_serotonergic(patient_ids, day):
         if group and group[0].patient_id != med.patient_id:
-            batch.extend(engine.serotonergic_findings(group, day))
+            batch.extend(engine.serotonergic_findings(group, day, current))
             group = []
         group.append(med)
         if len(batch) >= 1000:
-            counts.add(_persist(batch, patient_ids=[], now=timezone.now()))
+            counts.add(_persist(batch, now=timezone.now()))
             batch = []
-    batch.extend(engine.serotonergic_findings(group, day))
-    counts.add(_persist(batch, patient_ids=[], now=timezone.now()))
+    batch.extend(engine.serotonergic_findings(group, day, current))
+    counts.add(_persist(batch, now=timezone.now()))
     return counts
 
 
@@ -234,9 +252,13 @@ def record_medication(
         stopped_on=stopped_on,
     )
     today = today or timezone.localdate()
-    findings = engine.serotonergic_findings(list(_active_serotonergic([patient.id], today)), today)
-    flags = [raise_flag(f)[0] for f in findings]
-    return medication, flags
+    return medication, check_medications(patient=patient, today=today)
+
+
+def check_medications(*, patient: Patient, today: date) -> list[Flag]:
+    """The medication checks of one patient for today, synchronously (a medication saved, stopped or changed)."""
+    findings = engine.serotonergic_findings(list(_active_serotonergic([patient.id], today)), today, rules())
+    return [raise_flag(f)[0] for f in findings]
 
 
 _FLAG_COLUMNS = ("patient", "phase", "assessment", "kind", "severity", "recommendation", "evidence", "dedupe_key")
@@ -325,10 +347,16 @@ def _new_flag_findings(findings: Sequence[engine.Finding]) -> list[engine.Findin
     return list(new.values())
 
 
-def _persist(findings: Sequence[engine.Finding], *, patient_ids: Iterable[int], now: datetime) -> Counts:
+def _persist(
+    findings: Sequence[engine.Finding],
+    *,
+    active: Mapping[int, engine.PhaseSummary | None] | None = None,
+    now: datetime,
+) -> Counts:
     """Insert new flags and reminders (ignore_conflicts on dedupe_key) and resolve overdue flags whose gap closed.
 
-    `patient_ids` are the patients fully evaluated here: their open overdue flags not found again are resolved.
+    `active` maps each patient fully evaluated here to their active phase's summary today (None without one):
+    their open overdue flags resolve as the engine says (a score after the anchor, or the phase ended).
     A bounded number of queries whatever the number of findings.
     """
     counts = Counts()
@@ -366,19 +394,32 @@ def _persist(findings: Sequence[engine.Finding], *, patient_ids: Iterable[int], 
                 ignore_conflicts=True,
             )
             counts.reminders += len(fresh)
-    ids = list(patient_ids)
-    if ids:
-        still_overdue = [f.dedupe_key for f in findings if f.kind == FlagKind.REASSESSMENT_OVERDUE]
-        counts.resolved += (
-            Flag.objects.filter(
-                patient_id__in=ids,
-                kind=FlagKind.REASSESSMENT_OVERDUE,
-                status__in=[FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED],
-            )
-            .exclude(dedupe_key__in=still_overdue)
-            .update(status=FlagStatus.RESOLVED, resolved_at=now)
-        )
+    if active:
+        counts.resolved += _resolve_overdue(active, now)
     return counts
+
+
+def _resolve_overdue(active: Mapping[int, engine.PhaseSummary | None], now: datetime) -> int:
+    """Resolve the open overdue flags of these patients that the engine says are over: one read, one update."""
+    open_flags = Flag.objects.filter(
+        patient_id__in=list(active),
+        kind=FlagKind.REASSESSMENT_OVERDUE,
+        status__in=[FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED],
+    ).values_list("id", "patient_id", "phase_id", "evidence")
+    over = [
+        flag_id
+        for flag_id, patient_id, phase_id, evidence in open_flags
+        if engine.overdue_resolved(
+            flag_phase_id=phase_id,
+            flag_anchor_on=date.fromisoformat(evidence["anchor_date"]),
+            active=active[patient_id],
+        )
+    ]
+    if not over:
+        return 0
+    return Flag.objects.filter(
+        pk__in=over, status__in=[FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED]
+    ).update(status=FlagStatus.RESOLVED, resolved_at=now)
 
 
 def evaluate_facts(facts: Sequence[engine.PhaseFacts], today: date, *, now: datetime | None = None) -> Counts:
@@ -387,9 +428,12 @@ def evaluate_facts(facts: Sequence[engine.PhaseFacts], today: date, *, now: date
     points = score_points(facts)
     current = rules()
     findings: list[engine.Finding] = []
+    active: dict[int, engine.PhaseSummary | None] = {}
     for f in facts:
-        findings.extend(engine.evaluate(f, points.get(f.patient_id, []), today, current))
-    counts = _persist(findings, patient_ids=[f.patient_id for f in facts], now=now)
+        evaluation = engine.evaluate_phase(f, points.get(f.patient_id, []), today, current)
+        findings.extend(evaluation.findings)
+        active[f.patient_id] = evaluation.summary
+    counts = _persist(findings, active=active, now=now)
     counts.phases += len(facts)
     return counts
 

@@ -54,3 +54,11 @@ def alice_client(alice: Any) -> Client:
 @pytest.fixture
 def bob_client(bob: Any) -> Client:
     return signed_in(bob)
+
+
+def give_partial_response(patient: Patient, by: Any, *, modality: str = "medication") -> TreatmentPhase:
+    """A partial responder flagged 10 days ago: 18 -> 16 on day 60 of a phase started 70 days ago (DESIGN §2: the
+    flag waits for a two-month course)."""
+    return give_history(
+        patient, by, modality=modality, started_on=TODAY - timedelta(days=70), scores=((-2, 18), (60, 16))
+    )

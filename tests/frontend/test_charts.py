@@ -61,7 +61,7 @@ def test_it_draws_the_baseline_and_its_improvement_levels(alice, patient, frozen
 
 
 def test_it_marks_flags_on_their_scores(alice, patient, frozen):
-    give_history(patient, alice, scores=[(-2, 20), (30, 17)])
+    give_history(patient, alice, started_on=TODAY - timedelta(days=70), scores=[(-2, 20), (60, 17)])
     flags = figure_for(patient)["data"][1]
     assert (flags["x"], flags["y"]) == ([(TODAY - timedelta(days=10)).isoformat()], [17])
     assert flags["text"][0].startswith("Partial response (open)")

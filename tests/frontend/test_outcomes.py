@@ -20,9 +20,9 @@ def ago(days: int):
 
 @pytest.fixture
 def stories(alice, frozen) -> None:
-    # Medication first, a partial response at day 30, psychotherapy added 10 days later, then a response.
+    # Medication first, a partial response at day 60, psychotherapy added 10 days later, then a response.
     p1 = make_patient(alice, "MRN-1")
-    give_history(p1, alice, started_on=ago(120), scores=[(-2, 20), (30, 18)], today=ago(90))
+    give_history(p1, alice, started_on=ago(150), scores=[(-2, 20), (60, 18)], today=ago(90))
     start_phase(patient=p1, by=alice, modality="combined", stage="acute", started_on=ago(80), therapy="cbt")
     submit_assessment(patient=p1, instrument="phq9", items=phq9_items(8), administered_at=ago(50),
                       source="clinician", entered_by=alice)
@@ -57,7 +57,7 @@ def test_it_follows_partial_responders(alice, stories):
 
 def test_it_does_not_count_another_modality_added_too_late(alice, frozen):
     p = make_patient(alice, "MRN-L")
-    give_history(p, alice, started_on=ago(150), scores=[(-2, 20), (30, 18)], today=ago(120))
+    give_history(p, alice, started_on=ago(180), scores=[(-2, 20), (60, 18)], today=ago(120))
     start_phase(patient=p, by=alice, modality="combined", stage="acute", started_on=ago(80))  # 40 days later
     result = outcomes(alice, TODAY)
     assert (result.partial_flagged, result.partial_single, result.partial_added) == (1, 1, 0)

@@ -15,7 +15,7 @@ from patients.models import AuditEvent, Medication, TreatmentPhase
 from reassessment.models import Flag, Reminder
 from reassessment.services import send_pending_reminders
 from tests.conftest import TODAY, make_patient
-from tests.frontend.conftest import give_history
+from tests.frontend.conftest import give_history, give_partial_response
 
 
 def url(patient, rest: str = "") -> str:
@@ -76,13 +76,13 @@ def test_it_records_the_view_in_the_audit_trail(alice, alice_client, patient, fr
 
 
 def test_it_draws_scores_bands_phases_baseline_and_flags(alice, alice_client, patient, frozen):
-    give_history(patient, alice, scores=[(-2, 18), (30, 16)])
+    give_partial_response(patient, alice)
     page = alice_client.get(url(patient)).content.decode()
     figure = json.loads(re.search(r'id="phq9-figure" type="application/json">(.*?)</script>', page).group(1))
     scores, flags = figure["data"]
     assert scores["y"] == [18, 16]
     assert "Score %{y}" in scores["hovertemplate"]
-    assert scores["customdata"][0] == ["29 Jan 2026", "Moderately severe"]
+    assert scores["customdata"][0] == ["30 Dec 2025", "Moderately severe"]
     assert flags["name"] == "Flags"
     assert flags["y"] == [16]
     texts = [a["text"] for a in figure["layout"]["annotations"]]
@@ -180,7 +180,7 @@ def test_it_refuses_a_phase_starting_before_the_current_one(alice, alice_client,
 
 
 def test_it_offers_the_recommended_phase_prefilled(alice, alice_client, patient, frozen):
-    give_history(patient, alice)  # a partial response on a medication phase: add psychotherapy
+    give_partial_response(patient, alice)  # a partial response on a medication phase: add psychotherapy
     page = alice_client.get(url(patient)).content.decode()
     assert 'href="?start=combined#start-phase"' in page
     assert "Start a combined phase" in page
@@ -191,7 +191,7 @@ def test_it_offers_the_recommended_phase_prefilled(alice, alice_client, patient,
 
 
 def test_it_acknowledges_a_flag_with_a_note(alice, alice_client, patient, frozen):
-    give_history(patient, alice)
+    give_partial_response(patient, alice)
     flag = Flag.objects.get()
     response = alice_client.post(url(patient, f"flags/{flag.id}/acknowledge/"), {f"ack-{flag.id}-note": "Adding CBT."})
     assert response.status_code == 302
@@ -203,7 +203,7 @@ def test_it_acknowledges_a_flag_with_a_note(alice, alice_client, patient, frozen
 
 def test_it_does_not_acknowledge_another_patients_flag(alice, alice_client, patient, bob, frozen):
     other = make_patient(bob, "MRN-B")
-    give_history(other, bob)
+    give_partial_response(other, bob)
     flag = Flag.objects.get()
     assert alice_client.post(url(patient, f"flags/{flag.id}/acknowledge/"), {}).status_code == 404
     flag.refresh_from_db()

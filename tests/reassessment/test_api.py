@@ -18,6 +18,7 @@ from reassessment.models import Flag, FlagStatus, SelfReportLink
 from tests.conftest import NOW, TODAY, hamd17_items, make_patient, phq9_items
 
 START = date(2026, 2, 1)  # TODAY (2026-03-12) is day 39 of a phase started here: week 6
+JAN = date(2026, 1, 1)  # TODAY is day 70 of a phase started here: after the two-month course (DESIGN §2)
 
 
 def on(day: int, start: date = START) -> date:
@@ -57,9 +58,9 @@ def on_submit_evaluation(django_capture_on_commit_callbacks: Any) -> Iterator[An
 def flagged(alice: Any, bob: Any, frozen: Any) -> dict[str, Any]:
     """Alice's partial responder (also a suicide flag), another patient of hers worsening, and Bob's own patient."""
     dora = make_patient(alice, "MRN-DORA")
-    start(dora)
-    score(dora, on(-2), 18)
-    score(dora, on(32), 15, item9=1)
+    start(dora, JAN)
+    score(dora, on(-2, JAN), 18)
+    score(dora, on(60, JAN), 15, item9=1)
     evan = make_patient(alice, "MRN-EVAN")
     start(evan)
     score(evan, on(0), 8)
@@ -95,10 +96,10 @@ def test_it_lists_a_flag_with_the_fields_of_the_contract(alice_api: APIClient, f
         "severity": "high",
         "recommendation": "review_treatment",
         "evidence": {
-            "baseline_total": 8,
-            "baseline_date": "2026-02-01",
-            "latest_total": 14,
-            "latest_date": "2026-02-11",
+            "reference_total": 8,
+            "reference_date": "2026-02-01",
+            "score_total": 14,
+            "score_date": "2026-02-11",
             "change": 6,
             "instrument": "phq9",
         },
@@ -332,17 +333,17 @@ def test_it_ends_the_previous_phase_the_day_before_the_next(
 def test_it_flags_a_partial_responder_of_the_previous_phase_against_the_new_phase(
     alice_api: APIClient, patient: Patient, frozen: Any
 ) -> None:
-    jan = date(2026, 1, 1)
-    post_phase(alice_api, patient.id, jan, "medication")
-    post_score(alice_api, patient.id, on(-2, jan), phq9_items(20))
-    post_score(alice_api, patient.id, on(30, jan), phq9_items(16))
-    second = post_phase(alice_api, patient.id, date(2026, 2, 5), "combined")
-    post_score(alice_api, patient.id, date(2026, 3, 10), phq9_items(14))  # 16 -> 14: 12.5%
+    dec = date(2025, 12, 1)
+    post_phase(alice_api, patient.id, dec, "medication")
+    post_score(alice_api, patient.id, on(-2, dec), phq9_items(20))
+    post_score(alice_api, patient.id, on(30, dec), phq9_items(16))
+    second = post_phase(alice_api, patient.id, date(2026, 1, 5), "combined")
+    post_score(alice_api, patient.id, date(2026, 3, 10), phq9_items(14))  # 16 -> 14 on day 64: 12.5%
     services.sweep(today=TODAY)
     (row,) = alice_api.get("/api/v1/flags/", {"kind": "partial_response"}).json()
     assert row["phase"] == second["id"]
     assert row["recommendation"] == "review_treatment"
-    assert (row["evidence"]["baseline_date"], row["evidence"]["baseline_total"]) == ("2026-01-31", 16)
+    assert (row["evidence"]["baseline_date"], row["evidence"]["baseline_total"]) == ("2025-12-31", 16)
 
 
 @pytest.fixture
@@ -382,10 +383,10 @@ def test_it_flags_a_hamd17_partial_responder_on_submission(
     alice_api: APIClient, hamd_patient: dict[str, Any], on_submit_evaluation: Any
 ) -> None:
     pid = hamd_patient["id"]
-    post_phase(alice_api, pid, START, "psychotherapy")
-    post_score(alice_api, pid, on(-1), hamd17_items(22), "hamd17")
+    post_phase(alice_api, pid, JAN, "psychotherapy")
+    post_score(alice_api, pid, on(-1, JAN), hamd17_items(22), "hamd17")
     with on_submit_evaluation():
-        reassessment = post_score(alice_api, pid, on(30), hamd17_items(16), "hamd17")
+        reassessment = post_score(alice_api, pid, on(60, JAN), hamd17_items(16), "hamd17")
     (row,) = alice_api.get("/api/v1/flags/", {"patient": pid}).json()
     assert (row["kind"], row["recommendation"], row["assessment"]) == (
         "partial_response",
@@ -430,7 +431,8 @@ def test_it_flags_relapse_after_remission_right_after_a_submission(
     with on_submit_evaluation():
         post_score(alice_api, patient.id, on(34), phq9_items(10))
     rows = alice_api.get("/api/v1/flags/", {"patient": patient.id}).json()
-    assert sorted(row["kind"] for row in rows) == ["relapse"]  # 16 -> 10 is 37.5% better: no partial_response
+    # 16 -> 10 is 37.5% better: no partial_response; 3 -> 10 is a rebound of 7 from the best point: worsening.
+    assert sorted(row["kind"] for row in rows) == ["relapse", "worsening"]
 
 
 def test_it_flags_a_serotonergic_pair_when_the_medication_is_posted(

@@ -18,10 +18,11 @@ from reassessment.models import Flag, Reminder
 from tests.conftest import TODAY, make_patient, phq9_items
 
 START = date(2026, 2, 1)
+JAN = date(2026, 1, 1)  # the partial responder's start: 2026-03-12 is its day 70, after the two-month course
 
 
-def on(day: int) -> date:
-    return START + timedelta(days=day)
+def on(day: int, start: date = START) -> date:
+    return start + timedelta(days=day)
 
 
 def score(patient: Patient, day: date, total: int) -> None:
@@ -44,9 +45,9 @@ def run(*args: str) -> list[str]:
 def caseload(alice: Any, frozen: Any) -> None:
     """A partial responder, a worsening patient, one overdue with an email and one due without."""
     partial = make_patient(alice, "MRN-P", email="p@example.test")
-    start(partial, START)
-    score(partial, on(-2), 18)
-    score(partial, on(32), 15)
+    start(partial, JAN)
+    score(partial, on(-2, JAN), 18)
+    score(partial, on(60, JAN), 15)
     worse = make_patient(alice, "MRN-W", email="w@example.test")
     start(worse, START)
     score(worse, on(0), 8)
@@ -60,7 +61,8 @@ def caseload(alice: Any, frozen: Any) -> None:
 def test_it_prints_what_it_raised_and_sent(caseload: None) -> None:
     assert run("--today", "2026-03-12") == [
         "Evaluated 4 active phases as of 2026-03-12.",
-        "Raised 4 flags: partial_response 2, reassessment_overdue 1, worsening 1",
+        # The worsening patient's baseline (8) is mild: no partial-response flag from it (DESIGN §2).
+        "Raised 3 flags: partial_response 1, reassessment_overdue 1, worsening 1",
         "Suicide-item flags raised on 2026-03-12 (when the answers were saved): 0.",
         "Queued 2 reminders; resolved 0 overdue flags.",
         "Sent 1 reminder emails; 0 failed and will be retried.",
@@ -71,7 +73,7 @@ def test_it_prints_what_it_raised_and_sent(caseload: None) -> None:
 
 def test_it_stores_what_it_printed(caseload: None) -> None:
     run("--today", "2026-03-12")
-    assert Flag.objects.count() == 4
+    assert Flag.objects.count() == 3
     assert sorted(Reminder.objects.values_list("outcome", flat=True)) == ["no_email", "sent"]
     assert [m.to for m in mail.outbox] == [["o@example.test"]]
 
@@ -88,12 +90,12 @@ def test_it_raises_nothing_on_a_second_run(caseload: None) -> None:
         # Issue 13: where things stand, the same on every run (it used to count this run's skipped reminders: 0).
         "1 patient is due for reassessment with no email (shown as due on the caseload).",
     ]
-    assert Flag.objects.count() == 4
+    assert Flag.objects.count() == 3
     assert len(mail.outbox) == 1
 
 
 def test_it_evaluates_as_of_the_given_day(caseload: None) -> None:
-    lines = run("--today", "2026-02-20")  # before the partial responder's day-28 reassessment
+    lines = run("--today", "2026-02-20")  # before the partial responder's day-60 reassessment
     assert lines[0] == "Evaluated 4 active phases as of 2026-02-20."
     assert "partial_response" not in lines[1]
 

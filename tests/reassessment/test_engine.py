@@ -3,6 +3,7 @@
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from reassessment.engine import (
     course_remission,
     evaluate,
     interval_in_force,
+    overdue_resolved,
     serotonergic_findings,
     suicide_finding,
     summarize,
@@ -364,16 +366,60 @@ def test_it_categorises_hamd17_with_its_own_remission_cutoff(reassessment: int, 
 # --- Flag partial_response ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("baseline", "flagged"), [(4, False), (5, True)])
-def test_it_flags_partial_response_only_above_remission_at_baseline(baseline: int, flagged: bool) -> None:
-    findings = evaluate(phase(), [score(0, baseline), score(28, 6)], on(28), RULES)
+@pytest.mark.parametrize(
+    ("instrument", "baseline", "flagged"),
+    [(PHQ9, 9, False), (PHQ9, 10, True), (HAMD17, 13, False), (HAMD17, 14, True)],
+)
+def test_it_flags_partial_response_only_from_a_moderate_baseline(
+    instrument: InstrumentRules, baseline: int, flagged: bool
+) -> None:
+    # DESIGN §2: a mild baseline is too close to measurement noise to act on (CMS159 counts PHQ-9 > 9 only).
+    findings = evaluate(phase(instrument=instrument), [score(0, baseline), score(56, baseline)], on(56), RULES)
     assert len(findings_of("partial_response", findings)) == int(flagged)
 
 
 def test_it_does_not_flag_partial_response_for_a_zero_baseline() -> None:
-    findings = evaluate(phase(), [score(0, 0), score(28, 6)], on(28), RULES)
-    assert summarize(phase(), [score(0, 0), score(28, 6)], on(28), RULES).category == "partial_response"
+    findings = evaluate(phase(), [score(0, 0), score(56, 6)], on(56), RULES)
+    assert summarize(phase(), [score(0, 0), score(56, 6)], on(56), RULES).category == "partial_response"
     assert findings_of("partial_response", findings) == []
+
+
+@pytest.mark.parametrize(
+    ("day", "category", "flagged"),
+    [
+        (27, "too_early", False),
+        (28, "partial_response", False),  # the 4-week checkpoint shows "< 30% so far", no flag
+        (55, "partial_response", False),
+        (56, "partial_response", True),  # "under 30% improvement after a two-month course"
+        (90, "partial_response", True),
+    ],
+)
+def test_it_flags_partial_response_after_a_two_month_course(day: int, category: str, flagged: bool) -> None:
+    scores = [score(0, 18), score(day, 16)]
+    assert summarize(phase(), scores, on(day), RULES).category == category
+    assert len(findings_of("partial_response", evaluate(phase(), scores, on(day), RULES))) == int(flagged)
+
+
+def test_it_flags_partial_response_on_the_most_recent_score_from_day_56() -> None:
+    scores = [score(0, 20), score(56, 17), score(60, 8)]  # 60%: a response by day 60
+    assert findings_of("partial_response", evaluate(phase(), scores, on(60), RULES)) == []
+
+
+def test_it_uses_the_configured_course_length() -> None:
+    rules = Rules.from_mapping({"partial_response_min_days": 42})
+    findings = evaluate(phase(), [score(0, 18), score(42, 16)], on(42), rules)
+    assert the("partial_response", findings).dedupe_key == "phase:31:partial_response:1"
+
+
+def test_it_refuses_a_course_length_shorter_than_a_checkpoint() -> None:
+    with pytest.raises(ValueError, match="partial_response_min_days"):
+        Rules.from_mapping({"partial_response_min_days": 27})
+
+
+@pytest.mark.parametrize(("stage", "flagged"), [("acute", True), ("continuation", False), ("maintenance", False)])
+def test_it_flags_partial_response_in_acute_phases_only(stage: str, flagged: bool) -> None:
+    findings = evaluate(phase(stage=stage), [score(0, 18), score(56, 16)], on(56), RULES)
+    assert len(findings_of("partial_response", findings)) == int(flagged)
 
 
 @pytest.mark.parametrize(
@@ -385,14 +431,14 @@ def test_it_does_not_flag_partial_response_for_a_zero_baseline() -> None:
     ],
 )
 def test_it_recommends_the_other_modality_on_partial_response(modality: str, recommendation: str) -> None:
-    findings = evaluate(phase(modality=modality), [score(0, 18), score(28, 15)], on(28), RULES)
+    findings = evaluate(phase(modality=modality), [score(0, 18), score(56, 15)], on(56), RULES)
     flag = the("partial_response", findings)
     assert flag.recommendation == recommendation
     assert flag.severity == "medium"
 
 
 def test_it_gives_the_partial_response_evidence() -> None:
-    findings = evaluate(phase(), [score(-2, 17, id=501), score(30, 12, id=502)], on(31), RULES)
+    findings = evaluate(phase(), [score(-2, 17, id=501), score(58, 12, id=502)], on(59), RULES)
     flag = the("partial_response", findings)
     assert flag.assessment_id == 502
     assert flag.phase_id == 31
@@ -401,13 +447,13 @@ def test_it_gives_the_partial_response_evidence() -> None:
         "baseline_total": 17,
         "baseline_date": "2024-03-02",
         "reassessment_total": 12,
-        "reassessment_date": "2024-04-03",
+        "reassessment_date": "2024-05-01",
         "improvement_pct": 29.4,
         "instrument": "phq9",
     }
 
 
-@pytest.mark.parametrize(("day", "checkpoint"), [(28, 1), (55, 1), (56, 2)])
+@pytest.mark.parametrize(("day", "checkpoint"), [(56, 2), (83, 2), (84, 3)])
 def test_it_keys_partial_response_by_4_week_checkpoint(day: int, checkpoint: int) -> None:
     findings = evaluate(phase(), [score(0, 18), score(day, 16)], on(day), RULES)
     assert the("partial_response", findings).dedupe_key == f"phase:31:partial_response:{checkpoint}"
@@ -419,12 +465,12 @@ def test_it_does_not_flag_partial_response_before_day_28() -> None:
 
 
 def test_it_does_not_flag_partial_response_without_a_baseline() -> None:
-    findings = evaluate(phase(), [score(8, 18), score(28, 18)], on(28), RULES)
+    findings = evaluate(phase(), [score(8, 18), score(56, 18)], on(56), RULES)
     assert findings_of("partial_response", findings) == []
 
 
 def test_it_flags_partial_response_on_hamd17() -> None:
-    findings = evaluate(phase(instrument=HAMD17), [score(0, 20), score(28, 15)], on(28), RULES)
+    findings = evaluate(phase(instrument=HAMD17), [score(0, 20), score(56, 15)], on(56), RULES)
     assert the("partial_response", findings).evidence["instrument"] == "hamd17"
 
 
@@ -455,21 +501,70 @@ def test_it_keys_worsening_by_the_latest_scores_checkpoint(day: int, checkpoint:
     assert the("worsening", findings).dedupe_key == f"phase:31:worsening:{checkpoint}"
 
 
-def test_it_does_not_flag_worsening_without_a_baseline() -> None:
+def test_it_takes_the_first_score_as_reference_without_a_baseline() -> None:
     findings = evaluate(phase(), [score(10, 3), score(20, 20)], on(20), RULES)
-    assert findings_of("worsening", findings) == []
+    assert the("worsening", findings).evidence["reference_date"] == on(10).isoformat()
+
+
+def test_it_does_not_judge_the_first_score_without_a_baseline() -> None:
+    assert findings_of("worsening", evaluate(phase(), [score(10, 20)], on(20), RULES)) == []
 
 
 def test_it_gives_the_worsening_evidence() -> None:
     findings = evaluate(phase(), [score(0, 8), score(10, 15)], on(10), RULES)
     assert the("worsening", findings).evidence == {
-        "baseline_total": 8,
-        "baseline_date": "2024-03-04",
-        "latest_total": 15,
-        "latest_date": "2024-03-14",
+        "reference_total": 8,
+        "reference_date": "2024-03-04",
+        "score_total": 15,
+        "score_date": "2024-03-14",
         "change": 7,
         "instrument": "phq9",
     }
+
+
+@pytest.mark.parametrize(
+    ("scores", "reference", "flagged"),
+    [
+        ([(0, 20), (28, 5), (42, 13)], (28, 5), True),  # DESIGN's rebound: 20 -> 5 -> 13, 8 points above the best
+        ([(0, 20), (28, 5), (42, 10)], (28, 5), False),  # 5 points: below the reliable change
+        ([(0, 20), (28, 5), (35, 7), (42, 11)], (28, 5), True),  # the lowest point, not the one just before
+        ([(0, 8), (14, 12), (28, 14)], (0, 8), True),  # the baseline is the best point
+        ([(-10, 2), (0, 14), (28, 14)], None, False),  # a score before the baseline is no reference
+        ([(10, 20), (20, 6), (30, 12)], (20, 6), True),  # no baseline: the first score starts the reference
+    ],
+)
+def test_it_judges_worsening_from_the_best_point(
+    scores: list[tuple[int, int]], reference: tuple[int, int] | None, flagged: bool
+) -> None:
+    findings = findings_of("worsening", evaluate(phase(), [score(d, t) for d, t in scores], on(45), RULES))
+    assert len(findings) == int(flagged)
+    if flagged and reference is not None:
+        day, total = reference
+        assert (findings[0].evidence["reference_date"], findings[0].evidence["reference_total"]) == (
+            on(day).isoformat(),
+            total,
+        )
+
+
+@pytest.mark.parametrize(("typed_late_day", "flagged"), [(72, True), (71, False)])
+def test_it_judges_every_score_of_the_last_28_days_not_only_the_latest(typed_late_day: int, flagged: bool) -> None:
+    # A paper form dated day 72 (or 71), typed in after a newer score of day 95; today is day 100.
+    scores = [score(0, 10), score(typed_late_day, 17), score(95, 9)]
+    assert len(findings_of("worsening", evaluate(phase(), scores, on(100), RULES))) == int(flagged)
+
+
+def test_it_judges_the_latest_score_however_old() -> None:
+    findings = evaluate(phase(), [score(0, 8), score(10, 15)], on(200), RULES)
+    assert the("worsening", findings).assessment_id == score(10, 15).assessment_id
+
+
+def test_it_flags_worsening_once_per_checkpoint_on_its_first_score() -> None:
+    scores = [score(0, 8), score(60, 15), score(70, 20), score(84, 16)]
+    flags = findings_of("worsening", evaluate(phase(), scores, on(86), RULES))
+    assert [(f.dedupe_key, f.evidence["score_date"]) for f in flags] == [
+        ("phase:31:worsening:2", on(60).isoformat()),
+        ("phase:31:worsening:3", on(84).isoformat()),
+    ]
 
 
 # --- Flag relapse -------------------------------------------------------------------------------------------------
@@ -508,18 +603,58 @@ def test_it_gives_the_relapse_evidence_and_key() -> None:
     assert (flag.severity, flag.recommendation, flag.assessment_id) == ("high", "review_treatment", 88)
     assert flag.dedupe_key == "phase:31:relapse:2"
     assert flag.evidence == {
-        "latest_total": 12,
-        "latest_date": "2024-05-03",
+        "score_total": 12,
+        "score_date": "2024-05-03",
         "stage": "acute",
         "remission_total": 3,
         "remission_date": "2024-03-18",
+        "lowest_total": 3,
+        "lowest_date": "2024-03-18",
         "instrument": "phq9",
     }
 
 
-def test_it_flags_relapse_in_maintenance_without_a_baseline() -> None:
-    findings = evaluate(phase(stage="maintenance"), [score(20, 11)], on(20), RULES)
-    assert the("relapse", findings).dedupe_key == "phase:31:relapse:0"
+def test_it_does_not_flag_relapse_on_a_first_score_in_maintenance() -> None:
+    # Nothing earlier in the course was below moderate: no sign the patient ever got better.
+    assert findings_of("relapse", evaluate(phase(stage="maintenance"), [score(20, 11)], on(20), RULES)) == []
+
+
+# The course: an acute medication phase from day -90, then (day 0) a continuation phase, ended the day before.
+CONTINUATION = phase(phase_id=33, stage="continuation", course_started_on=on(-90))
+
+
+@pytest.mark.parametrize(
+    ("stage", "scores", "flagged"),
+    [
+        # DESIGN: a continuation phase that starts at 12 and stays at 11 raises no relapse.
+        ("continuation", [(-91, 12), (0, 12), (20, 11)], False),
+        # Remitted in the acute phase, back at moderate in continuation: relapse.
+        ("continuation", [(-91, 18), (-40, 3), (0, 6), (20, 12)], True),
+        # Remitted in the acute phase, back at moderate while still acute: relapse.
+        ("acute", [(-91, 18), (-40, 3), (0, 6), (20, 12)], True),
+        # Never got better in an acute course: no relapse.
+        ("acute", [(-91, 18), (-40, 12), (0, 11), (20, 14)], False),
+        # Continuation: an earlier score of the course was below the moderate band (8), now 10.
+        ("continuation", [(-91, 18), (-40, 8), (0, 9), (20, 10)], True),
+        ("maintenance", [(-91, 18), (-40, 8), (0, 9), (20, 10)], True),
+        # ... but in an acute course, mild is not remission.
+        ("acute", [(-91, 18), (-40, 8), (0, 9), (20, 10)], False),
+        # Still below the moderate band: no relapse whatever came before.
+        ("continuation", [(-91, 18), (-40, 3), (20, 9)], False),
+        # A remission before the course's first baseline does not count.
+        ("acute", [(-110, 3), (-91, 18), (0, 12), (20, 12)], False),
+    ],
+)
+def test_it_judges_relapse_over_the_course(stage: str, scores: list[tuple[int, int]], flagged: bool) -> None:
+    facts = replace(CONTINUATION, stage=stage)
+    findings = evaluate(facts, [score(d, t) for d, t in scores], on(25), RULES)
+    assert len(findings_of("relapse", findings)) == int(flagged)
+
+
+@pytest.mark.parametrize(("typed_late_day", "flagged"), [(72, True), (71, False)])
+def test_it_judges_a_late_typed_score_for_relapse(typed_late_day: int, flagged: bool) -> None:
+    scores = [score(0, 18), score(30, 3), score(typed_late_day, 12), score(95, 4)]
+    assert len(findings_of("relapse", evaluate(phase(), scores, on(100), RULES))) == int(flagged)
 
 
 # --- Interval in force --------------------------------------------------------------------------------------------
@@ -545,6 +680,54 @@ def test_it_monitors_weekly_for_the_first_28_days(day: int, interval: int) -> No
 def test_it_monitors_weekly_only_where_an_antidepressant_is_involved(modality: str, interval: int) -> None:
     young = phase(modality=modality, birth_date=date(2005, 1, 1))
     assert interval_in_force(young, on(3), RULES) == interval
+
+
+@pytest.mark.parametrize(
+    ("started", "today", "interval"),
+    [
+        (0, 3, 7),  # an antidepressant started in a psychotherapy phase
+        (-10, 3, 7),  # ... before the phase, within the last 28 days
+        (-25, 2, 7),  # day 27 after the start
+        (-25, 3, 28),  # day 28: the window is over
+        (10, 3, 28),  # not started yet
+    ],
+)
+def test_it_monitors_weekly_after_an_antidepressant_start_whatever_the_phase(
+    started: int, today: int, interval: int
+) -> None:
+    young = phase(modality="psychotherapy", birth_date=date(2005, 1, 1), antidepressant_starts=(on(started),))
+    assert interval_in_force(young, on(today), RULES) == interval
+
+
+def test_it_monitors_weekly_again_after_a_dose_change() -> None:
+    # Sertraline from day -60, its dose changed on day 20 (a new row): weekly again for days 20-47.
+    young = phase(modality="psychotherapy", birth_date=date(2005, 1, 1), antidepressant_starts=(on(-60), on(20)))
+    assert [interval_in_force(young, on(day), RULES) for day in (19, 20, 47, 48)] == [28, 7, 7, 28]
+
+
+@pytest.mark.parametrize(("birth_date", "interval"), [(date(1999, 3, 25), 7), (date(1999, 3, 24), 28)])
+def test_it_takes_the_age_on_the_antidepressants_start_day(birth_date: date, interval: int) -> None:
+    # Started on day 20 (2024-03-24): born 1999-03-25 is 24 that day, born 1999-03-24 is 25.
+    facts = phase(modality="psychotherapy", birth_date=birth_date, antidepressant_starts=(on(20),))
+    assert interval_in_force(facts, on(25), RULES) == interval
+
+
+@pytest.mark.parametrize(
+    ("modality", "starts", "missing"),
+    [
+        ("medication", (), True),
+        ("combined", (), True),
+        ("psychotherapy", (), False),
+        ("psychotherapy", (-5,), True),  # an antidepressant started in the last 28 days
+        ("psychotherapy", (-40,), False),
+    ],
+)
+def test_it_says_the_birth_date_is_missing_where_the_under_25_rule_may_apply(
+    modality: str, starts: tuple[int, ...], missing: bool
+) -> None:
+    facts = phase(modality=modality, birth_date=None, antidepressant_starts=tuple(on(d) for d in starts))
+    assert summarize(facts, [], on(10), RULES).birth_date_missing is missing
+    assert summarize(replace(facts, birth_date=date(1980, 1, 1)), [], on(10), RULES).birth_date_missing is False
 
 
 def test_it_uses_the_patients_interval_when_the_birth_date_is_unknown() -> None:
@@ -656,6 +839,38 @@ def test_it_keys_the_overdue_flag_by_its_anchor() -> None:
     assert flag.evidence == {"anchor_date": "2024-03-24", "days_since": 60, "interval_days": 28}
 
 
+@pytest.mark.parametrize(
+    ("flag_phase", "flag_anchor", "active_scores", "today", "resolved"),
+    [
+        (31, 0, [(0, 18)], 60, False),  # still no score after the anchor
+        (31, 0, [(0, 18), (61, 12)], 62, True),  # a score dated after the anchor
+        (31, 0, [(0, 18), (0, 12)], 62, False),  # a second score the same day is not after the anchor
+        (32, 0, [(0, 18)], 60, True),  # the flag's phase has ended (another phase is active)
+    ],
+)
+def test_it_resolves_an_overdue_flag_only_on_a_new_score_or_the_end_of_its_phase(
+    flag_phase: int, flag_anchor: int, active_scores: list[tuple[int, int]], today: int, resolved: bool
+) -> None:
+    active = summarize(phase(), [score(d, t, minute=i) for i, (d, t) in enumerate(active_scores)], on(today), RULES)
+    assert overdue_resolved(flag_phase_id=flag_phase, flag_anchor_on=on(flag_anchor), active=active) is resolved
+
+
+def test_it_resolves_an_overdue_flag_when_the_patient_has_no_active_phase() -> None:
+    assert overdue_resolved(flag_phase_id=31, flag_anchor_on=on(0), active=None) is True
+
+
+@pytest.mark.parametrize("today", [27, 28, 40])
+def test_it_keeps_an_overdue_flag_when_the_weekly_window_ends(today: int) -> None:
+    # Under 25 on medication: overdue from day 14 (twice 7 days); on day 28 the interval becomes 28 days and the
+    # overdue condition no longer holds, but no score has come: the flag stays (DESIGN §2).
+    young = phase(birth_date=date(2004, 1, 1))
+    assert the("reassessment_overdue", evaluate(young, [score(0, 18)], on(14), RULES)).dedupe_key.endswith(
+        on(0).isoformat()
+    )
+    later = summarize(young, [score(0, 18)], on(today), RULES)
+    assert overdue_resolved(flag_phase_id=31, flag_anchor_on=on(0), active=later) is False
+
+
 def test_it_gives_no_reminder_or_overdue_flag_for_an_ended_phase() -> None:
     ended = phase(ended_on=on(60))
     findings = evaluate(ended, [score(0, 18)], on(61), RULES)
@@ -684,8 +899,8 @@ def test_it_raises_nothing_for_a_patient_on_track() -> None:
 
 
 def test_it_gives_json_serialisable_evidence() -> None:
-    scores = [score(0, 8), score(14, 3), score(29, 16)]
-    findings = evaluate(phase(stage="continuation"), scores, on(90), RULES)
+    scores = [score(0, 10), score(14, 3), score(57, 16)]
+    findings = evaluate(phase(), scores, on(120), RULES)
     assert {f.kind for f in findings} == {
         "partial_response",
         "worsening",
@@ -700,7 +915,13 @@ def test_it_gives_json_serialisable_evidence() -> None:
 
 
 def medication(
-    medication_id: int, *, started: int = -30, stopped: int | None = None, **changes: object
+    medication_id: int,
+    *,
+    started: int = -30,
+    stopped: int | None = None,
+    name: str | None = None,
+    drug_class: str = "ssri",
+    **changes: object,
 ) -> MedicationFacts:
     facts = MedicationFacts(
         medication_id=medication_id,
@@ -708,40 +929,104 @@ def medication(
         serotonergic=True,
         started_on=on(started),
         stopped_on=None if stopped is None else on(stopped),
+        name=name if name is not None else f"drug-{medication_id}",
+        drug_class=drug_class,
     )
     return replace(facts, **changes)  # type: ignore[arg-type]
 
 
 def test_it_flags_two_serotonergic_medications_once_per_pair_smaller_id_first() -> None:
-    (flag,) = serotonergic_findings([medication(9), medication(4)], on(0))
+    (flag,) = serotonergic_findings([medication(9, name="tramadol"), medication(4, name="Sertraline")], on(0), RULES)
     assert (flag.kind, flag.severity, flag.recommendation) == ("serotonergic_combination", "high", "review_medications")
     assert flag.dedupe_key == f"patient:{DORA}:serotonergic_combination:4-9"
     assert flag.patient_id == DORA
-    assert flag.evidence == {"medication_ids": [4, 9], "day": "2024-03-04"}
+    assert flag.evidence == {
+        "medication_ids": [4, 9],
+        "medication_names": ["Sertraline", "tramadol"],
+        "day": "2024-03-04",
+        "mao_inhibitor": False,
+        "in_washout": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "flag"),
+    [
+        # Stopped the day before, no MAO inhibitor in the pair: no washout.
+        (dict(name="sertraline", stopped=-1), dict(name="tramadol", drug_class="serotonergic_opioid"), None),
+        # Fluoxetine stays in effect 35 days after its stop beside an MAO inhibitor (FDA: 5 weeks) ...
+        (dict(name="fluoxetine", stopped=-35), dict(name="phenelzine", drug_class="maoi", started=0), "urgent"),
+        (dict(name="fluoxetine", stopped=-36), dict(name="phenelzine", drug_class="maoi", started=0), None),
+        (dict(name="Fluoxetine", stopped=-35), dict(name="linezolid", drug_class="linezolid", started=0), "urgent"),
+        # ... any other drug 14 days (FDA: 14 days between an MAOI and another serotonergic drug).
+        (dict(name="sertraline", stopped=-14), dict(name="phenelzine", drug_class="maoi", started=0), "urgent"),
+        (dict(name="sertraline", stopped=-15), dict(name="phenelzine", drug_class="maoi", started=0), None),
+        (dict(name="sertraline", stopped=-14), dict(name="methylene blue", drug_class="methylene_blue"), "urgent"),
+        # Fluoxetine's long washout is for MAO inhibitors only.
+        (dict(name="fluoxetine", stopped=-1), dict(name="sumatriptan", drug_class="triptan", started=0), None),
+        # An MAOI stopped: 14 days before another serotonergic drug may start.
+        (dict(name="phenelzine", drug_class="maoi", stopped=-14), dict(name="sertraline", started=0), "urgent"),
+        (dict(name="phenelzine", drug_class="maoi", stopped=-15), dict(name="sertraline", started=0), None),
+        # Linezolid and methylene blue act for about a day: their stop day covers it.
+        (dict(name="linezolid", drug_class="linezolid", stopped=-1), dict(name="sertraline", started=0), None),
+        # Both in effect, an MAO-inhibiting one among them: contraindicated, urgent.
+        (dict(name="sertraline"), dict(name="selegiline", drug_class="maoi"), "urgent"),
+        (dict(name="sertraline"), dict(name="dextromethorphan", drug_class="dextromethorphan"), "high"),
+        (dict(name="sertraline"), dict(name="amphetamine", drug_class="amphetamine"), "high"),
+        (dict(name="sertraline"), dict(name="pethidine", drug_class="serotonergic_opioid"), "high"),
+    ],
+)
+def test_it_keeps_a_medication_in_effect_through_its_washout(
+    first: dict[str, Any], second: dict[str, Any], flag: str | None
+) -> None:
+    findings = serotonergic_findings([medication(1, **first), medication(2, **second)], on(0), RULES)
+    assert [f.severity for f in findings] == ([flag] if flag else [])
+    if flag == "urgent":
+        assert findings[0].recommendation == "stop_combination"
+        assert findings[0].evidence["mao_inhibitor"] is True
+
+
+def test_it_names_the_medication_in_its_washout() -> None:
+    meds = [medication(1, name="fluoxetine", stopped=-20), medication(2, name="phenelzine", drug_class="maoi")]
+    (flag,) = serotonergic_findings(meds, on(0), RULES)
+    assert flag.evidence["in_washout"] == ["fluoxetine"]
+
+
+@pytest.mark.parametrize(("names", "flagged"), [(("sertraline", "Sertraline "), False), (("sertraline", "x"), True)])
+def test_it_never_pairs_two_rows_of_the_same_drug(names: tuple[str, str], flagged: bool) -> None:
+    # A dose change: the old row stops the day before the new one starts, or overlaps by a day in the record.
+    meds = [medication(1, name=names[0], stopped=0), medication(2, name=names[1], started=0)]
+    assert len(serotonergic_findings(meds, on(0), RULES)) == int(flagged)
+
+
+def test_it_uses_the_configured_washouts() -> None:
+    rules = Rules.from_mapping({"mao_washout_days": 7})
+    meds = [medication(1, name="sertraline", stopped=-8), medication(2, name="phenelzine", drug_class="maoi")]
+    assert serotonergic_findings(meds, on(0), rules) == []
 
 
 @pytest.mark.parametrize(("stopped", "flagged"), [(0, True), (-1, False)])
 def test_it_counts_a_medication_as_active_on_its_stop_day(stopped: int, flagged: bool) -> None:
-    findings = serotonergic_findings([medication(1), medication(2, stopped=stopped)], on(0))
+    findings = serotonergic_findings([medication(1), medication(2, stopped=stopped)], on(0), RULES)
     assert len(findings) == int(flagged)
 
 
 @pytest.mark.parametrize(("started", "flagged"), [(1, False), (0, True)])
 def test_it_flags_a_future_medication_only_from_its_first_day(started: int, flagged: bool) -> None:
-    findings = serotonergic_findings([medication(1), medication(2, started=started)], on(0))
+    findings = serotonergic_findings([medication(1), medication(2, started=started)], on(0), RULES)
     assert len(findings) == int(flagged)
 
 
 def test_it_ignores_a_medication_that_is_not_serotonergic() -> None:
-    assert serotonergic_findings([medication(1), medication(2, serotonergic=False)], on(0)) == []
+    assert serotonergic_findings([medication(1), medication(2, serotonergic=False)], on(0), RULES) == []
 
 
 def test_it_does_not_pair_medications_of_different_patients() -> None:
-    assert serotonergic_findings([medication(1), medication(2, patient_id=EVAN)], on(0)) == []
+    assert serotonergic_findings([medication(1), medication(2, patient_id=EVAN)], on(0), RULES) == []
 
 
 def test_it_flags_every_pair_of_three_serotonergic_medications() -> None:
-    findings = serotonergic_findings([medication(3), medication(1), medication(2)], on(0))
+    findings = serotonergic_findings([medication(3), medication(1), medication(2)], on(0), RULES)
     assert [f.evidence["medication_ids"] for f in findings] == [[1, 2], [1, 3], [2, 3]]
 
 
@@ -770,6 +1055,14 @@ def test_it_raises_an_urgent_suicide_flag_once_per_assessment() -> None:
     assert (flag.kind, flag.severity, flag.recommendation) == ("suicide_risk", "urgent", "safety_assessment")
     assert (flag.dedupe_key, flag.assessment_id, flag.patient_id) == ("assessment:55:suicide_risk", 55, DORA)
     assert flag.evidence == {"instrument": "phq9", "item_number": 9, "answer": 2}
+
+
+def test_it_gives_the_suicide_flag_the_active_phase() -> None:
+    flag = suicide_finding(
+        patient_id=DORA, assessment_id=55, instrument_code="phq9", item_number=9, items=[0] * 8 + [1], phase_id=31
+    )
+    assert flag is not None
+    assert flag.phase_id == 31
 
 
 def test_it_raises_no_suicide_flag_for_an_instrument_without_a_suicide_item() -> None:

@@ -21,6 +21,8 @@ from reassessment.models import Flag, FlagStatus, Notification, Reminder, SelfRe
 from tests.conftest import NOW, TODAY, hamd17_items, make_patient, phq9_items
 
 START = date(2026, 2, 1)  # the phase start of most cases here; TODAY (2026-03-12) is its day 39
+JAN = date(2026, 1, 1)  # an earlier start, so that TODAY is day 70: after the two-month course partial response needs
+DEC = date(2025, 12, 1)  # earlier still: TODAY is day 101, the third 4-week checkpoint
 
 
 def on(day: int, start: date = START) -> date:
@@ -51,10 +53,11 @@ def at(day: date) -> datetime:
 
 @pytest.fixture
 def partial_responder(patient: Patient, frozen: Any) -> Patient:
-    """Medication phase from START, PHQ-9 18 two days before, 15 on day 32: 16.7%, a partial response."""
-    start(patient)
-    score(patient, on(-2), 18)
-    score(patient, on(32), 15)
+    """Medication phase from JAN, PHQ-9 18 two days before, 15 on day 60: 16.7% after two months, a partial
+    response."""
+    start(patient, JAN)
+    score(patient, on(-2, JAN), 18)
+    score(patient, on(60, JAN), 15)
     return patient
 
 
@@ -78,9 +81,9 @@ def prescribe(patient: Patient, name: str, drug_class: str = "ssri", **kwargs: A
 def test_it_flags_a_partial_responder_with_the_other_modality(
     patient: Patient, frozen: Any, modality: str, recommendation: str
 ) -> None:
-    start(patient, modality=modality)
-    score(patient, on(-2), 18)
-    reassessment = score(patient, on(32), 15)
+    start(patient, JAN, modality=modality)
+    score(patient, on(-2, JAN), 18)
+    reassessment = score(patient, on(60, JAN), 15)
     services.sweep(today=TODAY)
     (flag,) = flags("partial_response")
     assert flag.recommendation == recommendation
@@ -90,19 +93,19 @@ def test_it_flags_a_partial_responder_with_the_other_modality(
     assert flag.assessment_id == reassessment.id
     assert flag.evidence == {
         "baseline_total": 18,
-        "baseline_date": "2026-01-30",
+        "baseline_date": "2025-12-30",
         "reassessment_total": 15,
-        "reassessment_date": "2026-03-05",
+        "reassessment_date": "2026-03-02",
         "improvement_pct": 16.7,
         "instrument": "phq9",
     }
 
 
-@pytest.mark.parametrize(("day", "flagged"), [(27, False), (28, True)])
-def test_it_flags_partial_response_from_day_28(patient: Patient, frozen: Any, day: int, flagged: bool) -> None:
-    start(patient)
-    score(patient, on(-2), 18)
-    score(patient, on(day), 15)
+@pytest.mark.parametrize(("day", "flagged"), [(28, False), (55, False), (56, True)])
+def test_it_flags_partial_response_from_day_56(patient: Patient, frozen: Any, day: int, flagged: bool) -> None:
+    start(patient, JAN)
+    score(patient, on(-2, JAN), 18)
+    score(patient, on(day, JAN), 15)
     services.sweep(today=TODAY)
     assert len(flags("partial_response")) == int(flagged)
 
@@ -111,9 +114,9 @@ def test_it_flags_partial_response_from_day_28(patient: Patient, frozen: Any, da
 def test_it_flags_partial_response_below_30_percent(
     patient: Patient, frozen: Any, reassessment: int, flagged: bool
 ) -> None:
-    start(patient)
-    score(patient, on(-2), 20)
-    score(patient, on(30), reassessment)
+    start(patient, JAN)
+    score(patient, on(-2, JAN), 20)
+    score(patient, on(60, JAN), reassessment)
     services.sweep(today=TODAY)
     assert len(flags("partial_response")) == int(flagged)
 
@@ -130,9 +133,9 @@ def test_it_counts_what_the_sweep_raised(partial_responder: Patient) -> None:
 def busy_caseload(alice: Any, frozen: Any) -> list[Patient]:
     """A partial responder, a worsening patient, an overdue patient and one merely due for a reminder."""
     partial = make_patient(alice, "MRN-P", email="p@example.test")
-    start(partial)
-    score(partial, on(-2), 18)
-    score(partial, on(32), 15)
+    start(partial, JAN)
+    score(partial, on(-2, JAN), 18)
+    score(partial, on(60, JAN), 15)
     worse = make_patient(alice, "MRN-W", email="w@example.test")
     start(worse)
     score(worse, on(0), 8)
@@ -158,7 +161,8 @@ def test_it_counts_nothing_on_a_second_sweep(busy_caseload: list[Patient]) -> No
     second = services.sweep(today=TODAY)
     assert first.as_dict() == {
         "phases": 4,
-        "flags": {"partial_response": 2, "worsening": 1, "reassessment_overdue": 1},
+        # The worsening patient's baseline (8) is mild: no partial-response flag from it (DESIGN §2).
+        "flags": {"partial_response": 1, "worsening": 1, "reassessment_overdue": 1},
         "reminders": 2,
         "resolved": 0,
     }
@@ -167,30 +171,29 @@ def test_it_counts_nothing_on_a_second_sweep(busy_caseload: list[Patient]) -> No
 
 # --- checkpoints --------------------------------------------------------------------------------------------------
 
-JAN = date(2026, 1, 1)  # an earlier start, so that TODAY is day 70: the second 4-week checkpoint
-
-
 def test_it_flags_partial_response_again_at_the_next_checkpoint(patient: Patient, frozen: Any) -> None:
-    start(patient, JAN)
-    score(patient, on(-1, JAN), 18)
-    score(patient, on(30, JAN), 16)
-    services.sweep(today=on(31, JAN))
-    score(patient, on(60, JAN), 16)
+    start(patient, DEC)
+    score(patient, on(-1, DEC), 18)
+    score(patient, on(30, DEC), 16)
+    services.sweep(today=on(31, DEC))  # checkpoint 1 shows the category, no flag
+    score(patient, on(60, DEC), 16)
+    services.sweep(today=on(61, DEC))
+    score(patient, on(90, DEC), 16)
     services.sweep(today=TODAY)
-    assert [f.dedupe_key.rsplit(":", 1)[1] for f in flags("partial_response")] == ["1", "2"]
+    assert [f.dedupe_key.rsplit(":", 1)[1] for f in flags("partial_response")] == ["2", "3"]
 
 
 def test_it_never_flags_one_checkpoint_twice_even_after_acknowledging(
     patient: Patient, alice: Any, frozen: Any
 ) -> None:
-    start(patient, JAN)
-    score(patient, on(-1, JAN), 18)
-    score(patient, on(30, JAN), 16)
-    services.sweep(today=on(31, JAN))
+    start(patient, DEC)
+    score(patient, on(-1, DEC), 18)
+    score(patient, on(60, DEC), 16)
+    services.sweep(today=on(61, DEC))
     (first,) = flags("partial_response")
     services.acknowledge_flag(flag=first, by=alice, note="Discussed CBT.")
-    score(patient, on(45, JAN), 17)  # still checkpoint 1 (day 28..55)
-    services.sweep(today=on(46, JAN))
+    score(patient, on(75, DEC), 17)  # still checkpoint 2 (day 56..83)
+    services.sweep(today=on(76, DEC))
     assert flags("partial_response") == [first]
     first.refresh_from_db()
     assert first.status == FlagStatus.ACKNOWLEDGED
@@ -641,18 +644,18 @@ def test_it_evaluates_only_the_given_patient(partial_responder: Patient, alice: 
 
 # --- scale: a bounded number of queries per batch ----------------------------------------------------------------
 
-# Per batch: phases, scores, existing flag keys, new flags, recent reminders, known reminder keys, new reminders,
-# overdue resolution: 8 on PostgreSQL; SQLite splits each 100-row insert in two: 10. Per chunk: the chunk, savepoint
-# and release, the final empty batch, the chunk's patients, their serotonergic medications, marking it done, the run's
-# finish: 8. Once: the ranges, the run and its chunks in a savepoint (4), the chunk list: 6. One query per patient
-# would be 300 and more.
-PER_BATCH = 10
+# Per batch: phases (the course's start a subquery), antidepressant starts (DESIGN §2 interval in force), scores,
+# existing flag keys, new flags, recent reminders, known reminder keys, new reminders, open overdue flags: 9 on
+# PostgreSQL; SQLite splits each 100-row insert in two: 11. Per chunk: the chunk, savepoint and release, the final
+# empty batch, the chunk's patients, their serotonergic medications, marking it done, the run's finish: 8. Once: the
+# ranges, the run and its chunks in a savepoint (4), the chunk list: 6. One query per patient would be 300 and more.
+PER_BATCH = 11
 PER_CHUNK = 8
 CONSTANT = 6
 
 
 def seed_caseload(n: int) -> None:
-    """n partial responders (checked on day 56), each also due a reminder, written in bulk (the services that
+    """n partial responders (checked on day 84), each also due a reminder, written in bulk (the services that
     write them one by one are tested above)."""
     patients = Patient.objects.bulk_create(
         [
@@ -667,7 +670,7 @@ def seed_caseload(n: int) -> None:
     )
     rows = []
     for pid in ids:
-        for day, total in ((-2, 18), (28, 17)):
+        for day, total in ((-2, 18), (56, 17)):
             moment = timezone.make_aware(datetime.combine(on(day), time(12)))
             rows.append(
                 Assessment(
@@ -687,7 +690,7 @@ def test_it_sweeps_in_a_bounded_number_of_queries_per_batch(
     batches = -(-n // 100)
     chunks = -(-n // chunk_patients)
     with django_assert_max_num_queries(batches * PER_BATCH + chunks * PER_CHUNK + CONSTANT):
-        counts = services.sweep(today=on(56), batch_size=100, chunk_patients=chunk_patients)
+        counts = services.sweep(today=on(84), batch_size=100, chunk_patients=chunk_patients)
     assert counts.phases == n
     assert counts.flags == {"partial_response": n}
     assert counts.reminders == n

@@ -167,15 +167,15 @@ class Seeder:
 
     def added_modality(self, story: Story, patient: Patient, first: str) -> None:
         rng = story.rng
-        start = self.ago(rng.randint(110, 160))
+        start = self.ago(rng.randint(140, 190))
         therapy = rng.choice(THERAPIES)
         self.phase(patient, first, start, therapy=therapy if first == "psychotherapy" else "")
         if first == "medication":
             self.medication(patient, story, start)
         baseline = rng.randint(16, 22)
-        check_day = rng.randint(28, 33)
+        check_day = rng.randint(56, 62)  # the partial-response flag waits for a two-month course (DESIGN §2)
         stuck = round(baseline * rng.uniform(0.78, 0.9))
-        self.course(story, patient, start, baseline, stuck, [-rng.randint(1, 4), 14, check_day])
+        self.course(story, patient, start, baseline, stuck, [-rng.randint(1, 4), 14, 28, check_day])
         checkpoint = start + timedelta(days=check_day)
         added = "psychotherapy" if first == "medication" else "medication"
         self.checkpoint(
@@ -197,12 +197,12 @@ class Seeder:
 
     def partial_waiting(self, story: Story, patient: Patient, modality: str) -> None:
         rng = story.rng
-        start = self.ago(rng.randint(36, 48))
+        start = self.ago(rng.randint(64, 76))
         self.phase(patient, modality, start, therapy=rng.choice(THERAPIES) if modality == "psychotherapy" else "")
         if modality == "medication":
             self.medication(patient, story, start)
         baseline = rng.randint(16, 21)
-        self.course(story, patient, start, baseline, round(baseline * 0.85), [-2, 14, rng.randint(29, 33)])
+        self.course(story, patient, start, baseline, round(baseline * 0.85), [-2, 14, 30, rng.randint(57, 62)])
 
     def remitted_continuation(self, story: Story, patient: Patient) -> None:
         rng = story.rng
