@@ -289,6 +289,10 @@ MBC_RULES = {
     "young_window_days": 28,
     "overdue_factor": 2,
     "reminder_gap_days": 7,
+    "partial_response_min_days": 56,  # seed 003: "under 30% improvement after a two-month course"
+    "judged_days": 28,  # worsening and relapse judge every score dated in the last 28 days
+    "mao_washout_days": 14,  # FDA labels: 14 days between an MAOI and another serotonergic drug
+    "fluoxetine_washout_days": 35,  # ... 5 weeks after fluoxetine
 }
 MBC_SELF_REPORT_LINK_DAYS = _typed(env.int, "MBC_SELF_REPORT_LINK_DAYS", default=14)
 # Shown at the top of the patient's check-in pages, so a patient knows who is asking (empty: not shown).

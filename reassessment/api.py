@@ -138,6 +138,13 @@ class SummarySerializer(serializers.Serializer[Any]):
         choices=["no_phase", "no_baseline", "too_early", "remission", "response", "improving", "partial_response"]
     )
     next_due_on = serializers.DateField(allow_null=True)
+    interval_days = serializers.IntegerField(
+        allow_null=True, help_text="The reminder interval in force today (7 days in an under-25 weekly window)."
+    )
+    birth_date_missing = serializers.BooleanField(
+        help_text="The under-25 weekly-monitoring rule may apply (an antidepressant is involved) but no birth date "
+        "is recorded."
+    )
     recommended_start = RecommendedStartSerializer(allow_null=True)
 
 

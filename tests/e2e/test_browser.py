@@ -31,7 +31,7 @@ def test_it_takes_a_clinician_from_a_flag_to_a_combined_phase(live_server, trans
     today = timezone.localdate()
     alice = make_clinician("alice")
     patient = make_patient(alice, "MRN-7", display_name="Rosa Partial")
-    give_history(patient, alice, started_on=today - timedelta(days=40), scores=[(-2, 18), (30, 16)], today=today)
+    give_history(patient, alice, started_on=today - timedelta(days=70), scores=[(-2, 18), (60, 16)], today=today)
     flag = Flag.objects.get(patient=patient)
 
     sign_in(page, live_server)

@@ -82,13 +82,14 @@ def wait_for(predicate: Any, seconds: float = 60) -> bool:
 
 
 def partial_responder(alice: Any) -> Any:
-    """A medication phase that started 40 days ago with a PHQ-9 baseline of 18."""
+    """A medication phase that started 60 days ago with a PHQ-9 baseline of 18 (a score today is after the
+    two-month course a partial-response flag waits for, DESIGN §2)."""
     patient = make_patient(alice, external_id=f"MRN-{uuid.uuid4().hex[:6]}")
     # A real worker runs on the real clock, so the dates here are relative to the clinic's today.
     today = timezone.localdate()
-    change_phase(patient=patient, by=alice, modality="medication", stage="acute", started_on=today - timedelta(40))
+    change_phase(patient=patient, by=alice, modality="medication", stage="acute", started_on=today - timedelta(60))
     submit_assessment(patient=patient, instrument="phq9", items=[2] * 9, source="clinician", entered_by=alice,
-                      administered_at=(today - timedelta(41)).isoformat())
+                      administered_at=(today - timedelta(61)).isoformat())
     return patient
 
 

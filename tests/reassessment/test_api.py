@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from rest_framework.test import APIClient
 
 from instruments.models import Assessment
@@ -239,6 +240,8 @@ def test_it_summarises_the_current_phase_in_the_shape_of_the_contract(
         "improvement_pct": 33.3,  # 6 / 18
         "category": "improving",
         "next_due_on": "2026-04-02",  # the latest score + 28 days
+        "interval_days": 28,  # DESIGN §3: the interval in force today
+        "birth_date_missing": False,
         # DESIGN §2b: read from the baseline, 18 >= PHQ-9 16
         "recommended_start": {
             "modality": "combined",
@@ -276,6 +279,8 @@ def test_it_summarises_a_patient_without_a_phase(alice_api: APIClient, patient: 
         "improvement_pct": None,
         "category": "no_phase",
         "next_due_on": None,
+        "interval_days": None,
+        "birth_date_missing": False,
         "recommended_start": {
             "modality": "either",
             "reasons": ["moderate"],
@@ -622,3 +627,27 @@ def test_it_reads_the_patients_record_for_the_start(alice_api: APIClient, alice:
         "medication_first",
         ["psychotic_features", "recurrent"],
     )
+
+
+# --- Interval in force and the birth date (DESIGN §2) -------------------------------------------------------------
+
+
+def test_it_gives_the_interval_in_force_in_the_summary(alice_api: APIClient, alice: Any, frozen: Any) -> None:
+    young = make_patient(alice, "MRN-YOUNG", birth_date=date(2003, 6, 1))
+    start(young, on(-60, TODAY), modality="psychotherapy")
+    body = alice_api.get(f"/api/v1/patients/{young.id}/summary/").json()
+    assert (body["interval_days"], body["birth_date_missing"]) == (28, False)
+    # A dose change of sertraline 10 days ago (a new row) starts weekly monitoring, in a psychotherapy phase too.
+    services.record_medication(patient=young, by=alice, name="sertraline", drug_class="ssri", started_on=on(-10, TODAY))
+    assert alice_api.get(f"/api/v1/patients/{young.id}/summary/").json()["interval_days"] == 7
+
+
+def test_it_says_the_birth_date_is_missing_in_a_medication_phase(alice_api: APIClient, alice: Any, frozen: Any) -> None:
+    unknown = make_patient(alice, "MRN-NOBIRTH", birth_date=None)
+    start(unknown, on(-5, TODAY), modality="medication")
+    body = alice_api.get(f"/api/v1/patients/{unknown.id}/summary/").json()
+    assert (body["interval_days"], body["birth_date_missing"]) == (28, True)
+    page = Client()
+    page.force_login(alice)
+    assert "Birth date missing" in page.get(f"/patients/{unknown.id}/").content.decode()
+    assert "Birth date missing" in page.get("/").content.decode()

@@ -231,6 +231,27 @@ def test_it_flags_relapse_after_remission_in_an_acute_phase(patient: Patient, fr
     assert flag.evidence["remission_total"] == 4
 
 
+def test_it_flags_relapse_over_the_course_after_a_remission_in_the_acute_phase(patient: Patient, frozen: Any) -> None:
+    start(patient, DEC)
+    score(patient, on(-2, DEC), 18)
+    score(patient, on(40, DEC), 3)
+    continuation = start(patient, on(60, DEC), stage="continuation")
+    score(patient, on(62, DEC), 4)
+    latest = score(patient, TODAY - timedelta(days=3), 12)
+    services.sweep(today=TODAY)
+    (flag,) = flags("relapse")
+    assert (flag.phase_id, flag.assessment_id) == (continuation.id, latest.id)
+    assert flag.evidence["remission_date"] == on(40, DEC).isoformat()
+
+
+def test_it_raises_no_relapse_for_a_continuation_patient_who_never_got_better(patient: Patient, frozen: Any) -> None:
+    start(patient, JAN, stage="continuation")
+    score(patient, on(-1, JAN), 12)
+    score(patient, TODAY - timedelta(days=3), 11)
+    services.sweep(today=TODAY)
+    assert flags("relapse") == []
+
+
 @pytest.mark.parametrize(("days", "flagged"), [(55, False), (56, True)])
 def test_it_flags_an_overdue_reassessment_at_twice_the_interval(
     patient: Patient, frozen: Any, days: int, flagged: bool
@@ -282,6 +303,54 @@ def test_it_leaves_other_patients_overdue_flags_alone(alice: Any, frozen: Any) -
     score(first, TODAY, 12)
     services.evaluate_patient(first.id, today=TODAY)
     assert flags("reassessment_overdue", patient=second)[0].status == FlagStatus.OPEN
+
+
+def test_it_keeps_the_overdue_flag_when_the_weekly_window_of_a_young_patient_ends(alice: Any, frozen: Any) -> None:
+    # DESIGN §2 (issue 8): under 25 on medication, overdue at 14 days; on day 28 the interval becomes 28 days and
+    # the overdue condition no longer holds, but the patient still has not been measured.
+    young = make_patient(alice, "MRN-Y", birth_date=date(2005, 1, 1))
+    phase_start = TODAY - timedelta(days=27)
+    start(young, phase_start)
+    score(young, phase_start, 16)
+    services.sweep(today=TODAY - timedelta(days=13))
+    (flag,) = flags("reassessment_overdue")
+    for day in (TODAY, TODAY + timedelta(days=10)):
+        services.sweep(today=day)
+        flag.refresh_from_db()
+        assert flag.status == FlagStatus.OPEN
+    assert flags("reassessment_overdue") == [flag]  # raised once for the gap
+
+
+def test_it_keeps_the_overdue_flag_when_the_clinician_lengthens_the_interval(patient: Patient, frozen: Any) -> None:
+    start(patient, TODAY - timedelta(days=70))
+    services.sweep(today=TODAY)
+    (flag,) = flags("reassessment_overdue")
+    Patient.objects.filter(pk=patient.pk).update(reminder_interval_days=56)
+    services.evaluate_patient(patient.id, today=TODAY)
+    flag.refresh_from_db()
+    assert flag.status == FlagStatus.OPEN
+
+
+def test_it_resolves_the_overdue_flag_when_its_phase_ends(patient: Patient, frozen: Any) -> None:
+    start(patient, TODAY - timedelta(days=70))
+    services.sweep(today=TODAY)
+    (flag,) = flags("reassessment_overdue")
+    start(patient, TODAY, modality="combined")
+    counts = services.evaluate_patient(patient.id, today=TODAY)
+    flag.refresh_from_db()
+    assert (flag.status, counts.resolved) == (FlagStatus.RESOLVED, 1)
+
+
+def test_it_keeps_the_overdue_flag_for_a_score_dated_before_its_anchor(patient: Patient, frozen: Any) -> None:
+    phase_start = TODAY - timedelta(days=70)
+    start(patient, phase_start)
+    score(patient, phase_start + timedelta(days=5), 15)
+    services.sweep(today=TODAY)
+    (flag,) = flags("reassessment_overdue")
+    score(patient, phase_start + timedelta(days=3), 14)  # a paper form typed in late, dated before the anchor
+    services.evaluate_patient(patient.id, today=TODAY)
+    flag.refresh_from_db()
+    assert flag.status == FlagStatus.OPEN
 
 
 # --- reminders ----------------------------------------------------------------------------------------------------
@@ -521,6 +590,29 @@ def test_it_ignores_serotonergic_pairs_of_different_patients(alice: Any, frozen:
     assert flags("serotonergic_combination") == []
 
 
+def test_it_flags_a_washout_pair_when_an_maoi_follows_fluoxetine(patient: Patient, frozen: Any) -> None:
+    prescribe(patient, "Fluoxetine", started_on=on(-100), stopped_on=TODAY - timedelta(days=20))
+    _, raised = prescribe(patient, "phenelzine", "maoi", started_on=TODAY, today=TODAY)
+    (flag,) = raised
+    assert (flag.severity, flag.recommendation) == ("urgent", "stop_combination")
+    assert flag.evidence["in_washout"] == ["Fluoxetine"]
+
+
+def test_it_does_not_pair_a_dose_change_with_itself(patient: Patient, frozen: Any) -> None:
+    prescribe(patient, "Sertraline", started_on=on(-30), stopped_on=TODAY)
+    _, raised = prescribe(patient, "sertraline", started_on=TODAY, dose="100 mg", today=TODAY)
+    assert raised == []
+
+
+def test_it_catches_a_washout_pair_in_the_sweep(patient: Patient, frozen: Any) -> None:
+    prescribe(patient, "sertraline", started_on=on(-100), stopped_on=TODAY - timedelta(days=10))
+    prescribe(patient, "linezolid", "linezolid", started_on=TODAY - timedelta(days=2), today=TODAY - timedelta(days=30))
+    assert flags("serotonergic_combination") == []
+    services.sweep(today=TODAY)
+    (flag,) = flags("serotonergic_combination")
+    assert flag.severity == "urgent"
+
+
 # --- suicide_risk -------------------------------------------------------------------------------------------------
 
 
@@ -540,6 +632,23 @@ def test_it_raises_the_suicide_flag_in_the_submission_before_any_worker(
     assert flag.assessment_id == submission.assessment.id
     assert (flag.severity, flag.recommendation, flag.status) == ("urgent", "safety_assessment", FlagStatus.OPEN)
     assert flag.evidence == {"instrument": "phq9", "item_number": 9, "answer": 1}
+
+
+def test_it_gives_the_suicide_flag_the_active_phase(patient: Patient, frozen: Any) -> None:
+    phase = start(patient)
+    submission = services.submit_assessment(
+        patient=patient, instrument="phq9", items=phq9_items(12, item9=1), administered_at=TODAY, source="clinician"
+    )
+    assert submission.suicide_flag is not None
+    assert submission.suicide_flag.phase_id == phase.id
+
+
+def test_it_raises_a_suicide_flag_without_a_phase(patient: Patient, frozen: Any) -> None:
+    submission = services.submit_assessment(
+        patient=patient, instrument="phq9", items=phq9_items(12, item9=1), administered_at=TODAY, source="clinician"
+    )
+    assert submission.suicide_flag is not None
+    assert submission.suicide_flag.phase_id is None
 
 
 @pytest.mark.parametrize(("item9", "flagged"), [(0, False), (1, True), (3, True)])

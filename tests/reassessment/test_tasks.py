@@ -15,7 +15,7 @@ from patients.models import Patient
 from reassessment import selectors, services, tasks
 from reassessment.models import Flag, Reminder, SweepChunk, SweepRun
 from tests.conftest import TODAY, make_patient
-from tests.reassessment.test_services import on, score, start
+from tests.reassessment.test_services import JAN, on, score, start
 
 
 @pytest.fixture
@@ -33,9 +33,9 @@ def caseload(alice: Any, frozen: Any) -> list[Patient]:
     patients = []
     for n in range(3):
         partial = make_patient(alice, f"MRN-P{n}", email=f"p{n}@example.test")
-        start(partial)
-        score(partial, on(-2), 18)
-        score(partial, on(32), 15)
+        start(partial, JAN)  # TODAY is day 70: after the two-month course partial response waits for
+        score(partial, on(-2, JAN), 18)
+        score(partial, on(60, JAN), 15)
         worse = make_patient(alice, f"MRN-W{n}")
         start(worse)
         score(worse, on(0), 8)
