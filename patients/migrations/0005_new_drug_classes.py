@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0003_patient_course_record'),
+        ('patients', '0004_clinician_email_high_flags'),
     ]
 
     operations = [
