@@ -170,7 +170,8 @@ class PhaseFacts:
     course_started_on: date
     record: PatientFacts = PatientFacts()  # diagnosis, prior episodes, episode onset (DESIGN §2b)
     # Start days of the patient's antidepressant-class medications (a dose change's new row included): each opens
-    # a weekly-monitoring window for a patient under 25, whatever the phase (DESIGN §2 interval in force).
+    # a weekly-monitoring window for a patient under 25, whatever the phase (DESIGN §2 interval in force). The
+    # loaders pass only the earliest start of the 28 days up to the day evaluated: the one that decides.
     antidepressant_starts: tuple[date, ...] = ()
 
     def __post_init__(self) -> None:

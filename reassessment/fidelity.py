@@ -69,7 +69,7 @@ def fidelity(user: Any, today: date) -> Fidelity:
     phases = TreatmentPhase.objects.filter(
         ended_on__isnull=True, patient__active=True, patient__in=visible_patients(user)
     ).order_by("patient_id", "id")
-    facts = active_phase_facts(phases)
+    facts = active_phase_facts(phases, today)
     points = score_points(facts)
     current = rules()
     since = today - timedelta(days=RECENT_DAYS)

@@ -106,23 +106,31 @@ def patient_facts(patient: Patient) -> engine.PatientFacts:
     return _record(patient.diagnosis, patient.prior_episodes, patient.episode_onset)
 
 
-def antidepressant_starts(patient_ids: Iterable[int]) -> dict[int, list[date]]:
-    """Start days of the patients' antidepressant-class medications (DESIGN §2 interval in force): one query."""
-    starts: dict[int, list[date]] = defaultdict(list)
-    rows = Medication.objects.filter(
-        patient_id__in=list(patient_ids), drug_class__in=engine.ANTIDEPRESSANT_CLASSES
-    ).values_list("patient_id", "started_on")
-    for patient_id, started_on in rows:
-        starts[patient_id].append(started_on)
-    return starts
+def with_recent_antidepressant(phases: QuerySet[TreatmentPhase], today: date) -> QuerySet[TreatmentPhase]:
+    """Phases annotated with `recent_antidepressant_start`: the patient's earliest antidepressant start (a dose
+    change's new row included) in the 28 days up to `today`, or None.
+
+    DESIGN §2 interval in force needs no more: age only grows, so the earliest start whose window is still open
+    gives the youngest age at such a start. A subquery, not a query of its own.
+    """
+    window = Medication.objects.filter(
+        patient_id=OuterRef("patient_id"),
+        drug_class__in=engine.ANTIDEPRESSANT_CLASSES,
+        started_on__gt=today - timedelta(days=rules().young_window_days),
+        started_on__lte=today,
+    )
+    return phases.annotate(
+        recent_antidepressant_start=Subquery(window.order_by("started_on").values("started_on")[:1])
+    )
 
 
-def active_phase_facts(phases: QuerySet[TreatmentPhase]) -> list[engine.PhaseFacts]:
-    """Facts of the given phases: two queries (patient fields joined in, the course's start as a subquery, then
-    the patients' antidepressant starts)."""
-    rows = list(with_course(phases).values_list(*_PHASE_FIELDS))
-    starts = antidepressant_starts({row[1] for row in rows}) if rows else {}
-    return [_facts_from_row(row, starts.get(row[1], ())) for row in rows]
+def active_phase_facts(phases: QuerySet[TreatmentPhase], today: date) -> list[engine.PhaseFacts]:
+    """Facts of the given phases as of `today`, one query (patient fields joined in; the course's start and the
+    recent antidepressant start as subqueries)."""
+    rows = with_recent_antidepressant(with_course(phases), today).values_list(
+        *_PHASE_FIELDS, "recent_antidepressant_start"
+    )
+    return [_facts_from_row(row[:-1], [row[-1]] if row[-1] is not None else []) for row in rows]
 
 
 def _suicide_answer() -> Case:
@@ -277,18 +285,10 @@ def _start(start: engine.StartRecommendation | None) -> dict[str, Any] | None:
 def summaries(patients: Sequence[Patient], today: date) -> dict[int, Summary]:
     """Summaries of many patients, with their recommended starts: two queries whatever their number."""
     by_id = {p.id: p for p in patients}
-    # Today's interval in force needs only the earliest antidepressant start of the last 28 days (the youngest age
-    # at a start whose window is still open): a subquery, not a query of its own.
-    window = Medication.objects.filter(
-        patient_id=OuterRef("patient_id"),
-        drug_class__in=engine.ANTIDEPRESSANT_CLASSES,
-        started_on__gt=today - timedelta(days=rules().young_window_days),
-        started_on__lte=today,
-    )
     phases = list(
-        with_course(TreatmentPhase.objects.filter(patient_id__in=list(by_id), ended_on__isnull=True))
-        .annotate(recent_antidepressant_start=Subquery(window.order_by("started_on").values("started_on")[:1]))
-        .select_related("patient")
+        with_recent_antidepressant(
+            with_course(TreatmentPhase.objects.filter(patient_id__in=list(by_id), ended_on__isnull=True)), today
+        ).select_related("patient")
     )
     facts = {phase.id: _facts_of(phase) for phase in phases}
     phase_of = {phase.patient_id: phase for phase in phases}
@@ -316,10 +316,10 @@ def summaries(patients: Sequence[Patient], today: date) -> dict[int, Summary]:
 def _facts_of(phase: TreatmentPhase) -> engine.PhaseFacts:
     """The facts of a phase loaded as a model (with its patient), for pages that also show the phase itself.
 
-    Its antidepressant starts are only the one today's interval in force depends on (see `summaries`).
+    Its antidepressant starts are only the one today's interval in force depends on (`with_recent_antidepressant`).
     """
     patient = phase.patient
-    recent = phase.recent_antidepressant_start  # type: ignore[attr-defined]  # annotated by summaries
+    recent = phase.recent_antidepressant_start  # type: ignore[attr-defined]  # annotated by summaries()
     return _facts_from_row(
         [phase.id, phase.patient_id, phase.modality, phase.stage, phase.started_on, phase.ended_on,
          patient.birth_date, patient.reminder_interval_days, patient.primary_instrument,
@@ -380,7 +380,7 @@ def due_without_email(today: date) -> int:
     A count of where things stand, not of what a run did, so it is the same on every run of the same day.
     """
     phases = TreatmentPhase.objects.filter(ended_on__isnull=True, patient__active=True, patient__email="")
-    facts = active_phase_facts(phases)
+    facts = active_phase_facts(phases, today)
     points = score_points(facts)
     current = rules()
     return sum(1 for f in facts if engine.summarize(f, points.get(f.patient_id, []), today, current).due)

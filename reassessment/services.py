@@ -446,7 +446,7 @@ def active_phases() -> Any:
 def evaluate_patient(patient_id: int, *, today: date | None = None) -> Counts:
     """The on-submit check of one patient (the Celery task calls this)."""
     today = today or timezone.localdate()
-    facts = active_phase_facts(active_phases().filter(patient_id=patient_id))
+    facts = active_phase_facts(active_phases().filter(patient_id=patient_id), today)
     return evaluate_facts(facts, today)
 
 
@@ -463,7 +463,7 @@ def check_patients(
     in_range = {"patient_id__gte": first_patient_id, "patient_id__lte": last_patient_id}
     while True:
         facts = active_phase_facts(
-            active_phases().filter(id__gt=last_phase_id, **in_range).order_by("id")[:batch_size]
+            active_phases().filter(id__gt=last_phase_id, **in_range).order_by("id")[:batch_size], today
         )
         if not facts:
             break

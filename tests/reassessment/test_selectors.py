@@ -22,7 +22,7 @@ def start(patient: Patient, day: int, modality: str = "medication", stage: str =
 
 
 def active_facts(patient: Patient) -> Any:
-    (facts,) = selectors.active_phase_facts(services.active_phases().filter(patient=patient))
+    (facts,) = selectors.active_phase_facts(services.active_phases().filter(patient=patient), on(70))
     return facts
 
 

@@ -139,7 +139,7 @@ class Seeder:
 
     def checkpoint(self, phase: TreatmentPhase, on: date, note: str) -> None:
         """Run the checks as they ran on that day, then acknowledge what they raised (the clinician's review)."""
-        facts = selectors.active_phase_facts(TreatmentPhase.objects.filter(pk=phase.pk))
+        facts = selectors.active_phase_facts(TreatmentPhase.objects.filter(pk=phase.pk), on)
         services.evaluate_facts(facts, on)
         for flag in Flag.objects.filter(phase=phase, kind="partial_response", status=FlagStatus.OPEN):
             services.acknowledge_flag(flag=flag, by=self.by, note=note)
@@ -361,7 +361,7 @@ class Command(BaseCommand):
             ids.append(patient.id)
         # Today's checks for the demo patients only: partial responders waiting, the overdue one, the medicines.
         with transaction.atomic():
-            facts = selectors.active_phase_facts(services.active_phases().filter(patient_id__in=ids))
+            facts = selectors.active_phase_facts(services.active_phases().filter(patient_id__in=ids), today)
             counts = services.evaluate_facts(facts, today)
             counts.add(services.check_serotonergic(day=today, patient_ids=ids))
         raised = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.flags.items())) or "none new"
