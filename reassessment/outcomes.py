@@ -59,7 +59,7 @@ def outcomes(user: Any, today: date) -> Outcomes:
     population = aggregate_patients(user).filter(active=True)
     staff = getattr(user, "is_staff", False)
     patient_count = population.count()
-    facts = active_phase_facts(TreatmentPhase.objects.filter(patient__in=population))
+    facts = active_phase_facts(TreatmentPhase.objects.filter(patient__in=population), today)
     points = score_points(facts)
     flags = list(
         Flag.objects.filter(patient__in=population, kind="partial_response").values_list(
