@@ -37,5 +37,3 @@ DRUG_CLASSES: dict[str, tuple[str, bool]] = {
 def is_serotonergic_class(drug_class: str) -> bool:
     return DRUG_CLASSES[drug_class][1]
 
-# DESIGN §2b: the antidepressant classes (early discontinuation, treatment resistance, the under-25 rule).
-ANTIDEPRESSANT_CLASSES = ("ssri", "snri", "tca", "maoi", "serotonergic_antidepressant", "bupropion")

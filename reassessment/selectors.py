@@ -587,7 +587,6 @@ class OptionsFacts:
 
 def options_facts(patient: Patient, today: date) -> OptionsFacts:
     """What the decision aid shows the link's patient (never another's): a few queries, whatever their record."""
-    from patients.drug_classes import ANTIDEPRESSANT_CLASSES
     from patients.selectors import medications_in_effect
 
     summary = patient_summary(patient, today)
@@ -614,6 +613,6 @@ def options_facts(patient: Patient, today: date) -> OptionsFacts:
         latest=latest,
         crisis=crisis,
         under_25=age is not None and age < rules().young_age_years,
-        on_antidepressant=any(c in ANTIDEPRESSANT_CLASSES for c in medications),
+        on_antidepressant=any(c in engine.ANTIDEPRESSANT_CLASSES for c in medications),
         on_any_medication=bool(medications),
     )
