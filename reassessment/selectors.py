@@ -230,6 +230,16 @@ def _point(view: engine.PointView | None) -> dict[str, Any] | None:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """An improvement as shown: a percentage, from which baseline, and whether that is the course's first one."""
+
+    pct: float
+    baseline_total: int
+    baseline_on: date
+    course: bool
+
+
+@dataclass(frozen=True)
 class Summary:
     """The API's and the caseload's view of a patient's current phase (DESIGN §3 summary)."""
 
@@ -237,6 +247,32 @@ class Summary:
     phase: TreatmentPhase | None
     result: engine.PhaseSummary | None
     recommended: engine.StartRecommendation | None = None  # DESIGN §2b recommended start
+    course_baseline: engine.ScorePoint | None = None  # DESIGN §2b: read for continuation and maintenance phases
+
+    @property
+    def progress(self) -> Progress | None:
+        """The improvement the caseload and the patient page show beside the category.
+
+        In an acute phase, the phase's own (baseline to reassessment). In continuation or maintenance the phase's
+        baseline is a score already in remission (3 -> 4 would read "-33.3% from 3" beside "Remission"), so the
+        latest score is set against the course's first baseline instead; with none, nothing is shown.
+        """
+        r = self.result
+        if r is None or self.phase is None:
+            return None
+        if self.phase.stage == "acute":
+            if r.improvement_pct is None or r.baseline is None:
+                return None
+            return Progress(pct=r.improvement_pct, baseline_total=r.baseline.total, baseline_on=r.baseline.day,
+                            course=False)
+        latest = r.latest or r.baseline
+        base = self.course_baseline
+        if base is None or latest is None or (latest.day, latest.assessment_id) == (base.day, base.assessment_id):
+            return None
+        pct = engine.display_pct(engine.improvement(base.total, latest.total))
+        if pct is None:
+            return None
+        return Progress(pct=pct, baseline_total=base.total, baseline_on=base.day, course=True)
 
     @property
     def start_differs(self) -> bool:
@@ -309,6 +345,9 @@ def summaries(patients: Sequence[Patient], today: date) -> dict[int, Summary]:
             phase=phase,
             result=engine.summarize(f, scores, today, current) if f is not None else None,
             recommended=recommended,
+            course_baseline=(
+                engine.course_baseline(f, scores, current) if f is not None and f.stage != "acute" else None
+            ),
         )
     return result
 

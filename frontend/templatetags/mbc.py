@@ -154,6 +154,19 @@ def phone_links(text: str) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 -- every piece above is escaped or built by format_html
 
 
+@register.filter
+def due_on(day: date | None, today: date) -> str:
+    """A next-reassessment date as the caseload says it: "due since 13 Nov" once past, "due today", else the date."""
+    if day is None:
+        return ""
+    short = formats.date_format(day, "j M" if day.year == today.year else "j M Y")
+    if day < today:
+        return f"due since {short}"
+    if day == today:
+        return "due today"
+    return formats.date_format(day)
+
+
 @register.simple_tag
 def clinic_name() -> str:
     """The clinic's name (settings MBC_CLINIC_NAME) for the patient's pages; empty when not configured."""
