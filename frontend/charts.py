@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, s
 INK = "#1f2933"
 MUTED = "#616e7c"
 SCORE = "#1c4f82"
+SECONDARY = "#5c4287"  # a further instrument's line, distinct from the primary's blue
 # Severity bands, calm to alarming; pale enough that the score line stays the loudest thing on the chart.
 BAND_FILLS = ("#eef7f0", "#f6f8e8", "#fdf8e4", "#fdf0e3", "#fbe9e7")
 PHASE_COLOURS = {Modality.MEDICATION: "#34568b", Modality.PSYCHOTHERAPY: "#23695a", Modality.COMBINED: "#5c4287"}
@@ -52,6 +54,83 @@ def _layout(**overrides: Any) -> dict[str, Any]:
     return layout
 
 
+# The nominal width of a chart's plotting area, px: the patient page at 1280 px, a little narrower to be safe. Labels
+# are placed for it; a wider window only adds room between them.
+PLOT_PX = 900
+LABEL_PX_PER_CHAR = 6.3  # 11 px system-ui, average
+HISTORY_DAYS = 365  # the initial view; earlier scores are a drag away
+NEWEST_SHARE = 0.25  # the newest phase gets at least a quarter of the width
+PRIMARY_PX = 300  # the primary instrument's plot
+SECONDARY_PX = 110  # each further instrument's small plot below it
+GAP_PX = 36
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date
+    end: date
+    earlier_hidden: bool  # some history lies left of the initial view
+
+
+def x_window(*, first: date, newest_start: date | None, today: date, checkpoint_days: int) -> Window:
+    """The initial date range of a trend chart.
+
+    It ends a few days after today, or after the newest phase's first checkpoint (day 28) if that is later, so a
+    phase started yesterday has room for the scores it is waiting for instead of a strip at the right edge. It shows
+    at most a year, and the newest phase at least a quarter of the width; what that cuts on the left is a drag away.
+    """
+    pad = timedelta(days=5)
+    end = today + pad
+    if newest_start is not None:
+        end = max(end, newest_start + timedelta(days=checkpoint_days) + pad)
+    start = max(first - pad, end - timedelta(days=HISTORY_DAYS))
+    if newest_start is not None and newest_start > start:
+        span = (end - newest_start).days
+        start = max(start, min(newest_start, end - timedelta(days=round(span / NEWEST_SHARE))))
+    return Window(start=start, end=end, earlier_hidden=start > first - pad)
+
+
+@dataclass(frozen=True)
+class PhaseLabel:
+    x: date
+    text: str
+    row: int
+
+
+def phase_labels(phases: Sequence[tuple[date, date, str, str]], window: Window) -> list[PhaseLabel]:
+    """Labels for the phase strip above the chart, placed so that none overlaps another.
+
+    Each goes on its phase's start: the full text ("Combined · acute") where it fits the phase's span, else the
+    short one (modality only); on the first of three rows that is free there. A phase too short for any label
+    keeps its coloured strip (the phase list below the chart names it). `phases`: (start, end, full, short), oldest
+    first.
+    """
+    days = max((window.end - window.start).days, 1)
+
+    def px(d: date) -> float:
+        return (d - window.start).days / days * PLOT_PX
+
+    def width(text: str) -> float:
+        return len(text) * LABEL_PX_PER_CHAR + 8
+
+    free = [float("-inf")] * 3  # where each row is free again, px
+    placed = []
+    for index, (start, end, full, short) in enumerate(phases):
+        if end <= window.start:
+            continue
+        x = max(start, window.start)
+        left, room = px(x) + 4, px(min(end, window.end)) - px(x) - 4
+        last = index == len(phases) - 1
+        fitting = [text for text in (full, short) if last or width(text) <= room]
+        choices = [(text, row) for text in [*fitting, short] for row in range(3) if left >= free[row]]
+        if not choices:
+            continue
+        text, row = choices[0]
+        free[row] = left + width(text)
+        placed.append(PhaseLabel(x=x, text=text, row=row))
+    return placed
+
+
 def trend_figure(
     *,
     definition: Definition,
@@ -60,35 +139,60 @@ def trend_figure(
     summary: Summary | None,
     flags: Sequence[Flag],
     today: date,
+    secondary: Sequence[tuple[Definition, Sequence[Assessment]]] = (),
 ) -> dict[str, Any]:
     """Scores of one instrument over time: severity bands, treatment phases as spans, the current phase's baseline
-    with its improvement levels, and flags as markers. Hover shows date, score and severity."""
+    with its improvement levels, and flags as markers. Hover shows date, score and severity.
+
+    Each `secondary` instrument (HAM-D 17 beside a PHQ-9, say) is a small plot below the primary one on the same
+    date axis, with its own scale and bands: two scales on one axis would invite reading 20 on one as 20 on the other.
+    """
     labels = {band.severity: band.label for band in definition.bands}
     days = [a.administered_on for a in assessments]
-    first = min([*days, *(p.started_on for p in phases)], default=today - timedelta(days=28))
-    x_start, x_end = first - timedelta(days=5), today + timedelta(days=5)
-    highest = max((a.total for a in assessments), default=0)
-    # PHQ-9 fits whole; HAM-D 17's 0-52 would squash real scores, so stop a little above the highest one.
-    y_top = definition.max_total if definition.max_total <= 30 else min(definition.max_total, max(30, highest + 6))
+    other_days = [a.administered_on for _, own in secondary for a in own]
+    ordered = sorted(phases, key=lambda p: (p.started_on, p.id))
+    first = min([*days, *other_days, *(p.started_on for p in phases)], default=today - timedelta(days=28))
+    window = x_window(
+        first=first,
+        newest_start=ordered[-1].started_on if ordered else None,
+        today=today,
+        checkpoint_days=int(settings.MBC_RULES["checkpoint_days"]),
+    )
+    x_start, x_end = window.start, window.end
+    y_top = _y_top(definition, assessments)
+
+    # Rows from the top: the primary plot, then one small plot per secondary instrument.
+    strip_rows = 1
+    height_px = PRIMARY_PX + len(secondary) * (SECONDARY_PX + GAP_PX)
+    domains = [(1 - PRIMARY_PX / height_px, 1.0)]
+    bottom = 1 - (PRIMARY_PX + GAP_PX) / height_px
+    for _ in secondary:
+        domains.append((max(bottom - SECONDARY_PX / height_px, 0.0), bottom))
+        bottom -= (SECONDARY_PX + GAP_PX) / height_px
 
     fig = go.Figure()
     shapes: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
 
-    for band, fill in zip(definition.bands, BAND_FILLS, strict=False):
-        if band.low > y_top:
-            continue
-        low, high = max(band.low - 0.5, 0), min(band.high + 0.5, y_top)
-        shapes.append(
-            {"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": low, "y1": high,
-             "fillcolor": fill, "line": {"width": 0}, "layer": "below"}
-        )
-        notes.append(
-            {"xref": "paper", "x": 1.0, "xanchor": "left", "xshift": 6, "yref": "y", "y": (low + high) / 2,
-             "text": band.label, "showarrow": False, "font": {"size": 11, "color": MUTED}}
-        )
+    shapes_b, notes_b = _bands(definition, y_top, "y")
+    shapes += shapes_b
+    notes += notes_b
 
-    for phase in sorted(phases, key=lambda p: (p.started_on, p.id)):
+    label_rows = phase_labels(
+        [
+            (
+                p.started_on,
+                (p.ended_on + timedelta(days=1)) if p.ended_on else x_end,
+                f"{p.get_modality_display()} · {p.get_stage_display().lower()}",
+                p.get_modality_display(),
+            )
+            for p in ordered
+        ],
+        window,
+    )
+    strip_rows = 1 + max((label.row for label in label_rows), default=0)
+    strip_top = 1.015 + strip_rows * 22 / height_px  # 22 px a row of labels
+    for phase in ordered:
         start = phase.started_on.isoformat()
         end = ((phase.ended_on + timedelta(days=1)) if phase.ended_on else x_end).isoformat()
         colour = PHASE_COLOURS.get(phase.modality, MUTED)
@@ -98,17 +202,19 @@ def trend_figure(
              "fillcolor": colour, "opacity": 0.07, "line": {"width": 0}, "layer": "below"}
         )
         shapes.append(
-            {"type": "rect", "xref": "x", "x0": start, "x1": end, "yref": "paper", "y0": 1.015, "y1": 1.085,
+            {"type": "rect", "xref": "x", "x0": start, "x1": end, "yref": "paper", "y0": 1.015, "y1": strip_top,
              "fillcolor": colour, "opacity": 0.22, "line": {"width": 0}}
         )
         shapes.append(
-            {"type": "line", "xref": "x", "x0": start, "x1": start, "yref": "paper", "y0": 0, "y1": 1.085,
+            {"type": "line", "xref": "x", "x0": start, "x1": start, "yref": "paper", "y0": 0, "y1": strip_top,
              "line": {"width": 1.5, "color": colour}}
         )
+    row_height = (strip_top - 1.015) / strip_rows
+    for label in label_rows:
         notes.append(
-            {"xref": "x", "x": start, "xanchor": "left", "xshift": 4, "yref": "paper", "y": 1.05,
-             "yanchor": "middle", "showarrow": False, "font": {"size": 11, "color": INK},
-             "text": f"{phase.get_modality_display()} · {phase.get_stage_display().lower()}"}
+            {"xref": "x", "x": label.x.isoformat(), "xanchor": "left", "xshift": 4, "yref": "paper",
+             "y": strip_top - row_height * (label.row + 0.5), "yanchor": "middle", "showarrow": False,
+             "font": {"size": 11, "color": INK}, "text": label.text}
         )
 
     result = summary.result if summary is not None and summary.instrument == definition.code else None
@@ -177,20 +283,149 @@ def trend_figure(
             )
         )
 
+    axes: dict[str, Any] = {
+        "yaxis": {"range": [0, y_top], "title": {"text": definition.short_name}, "gridcolor": "rgba(0,0,0,0.06)",
+                  "zeroline": False, "fixedrange": True, "domain": list(domains[0])},
+    }
+    for number, ((other, own), domain) in enumerate(zip(secondary, domains[1:], strict=True), start=2):
+        axis = f"y{number}"
+        top = _y_top(other, own)
+        shapes_b, notes_b = _bands(other, top, axis)
+        shapes += shapes_b
+        notes += notes_b
+        other_labels = {band.severity: band.label for band in other.bands}
+        fig.add_trace(
+            go.Scatter(
+                x=[a.administered_on.isoformat() for a in own],
+                y=[a.total for a in own],
+                yaxis=axis,
+                mode="lines+markers",
+                name=other.short_name,
+                line={"color": SECONDARY, "width": 2},
+                marker={"size": 7, "color": SECONDARY, "line": {"color": "white", "width": 1}},
+                customdata=[[_day(a.administered_on), other_labels.get(a.severity, a.severity)] for a in own],
+                hovertemplate=f"{other.short_name}<br>%{{customdata[0]}}<br>Score %{{y}}: %{{customdata[1]}}"
+                "<extra></extra>",
+            )
+        )
+        axes[f"yaxis{number}"] = {
+            "range": [0, top], "title": {"text": other.short_name}, "gridcolor": "rgba(0,0,0,0.06)",
+            "zeroline": False, "fixedrange": True, "domain": list(domain), "anchor": "x", "nticks": 4,
+        }
     fig.update_layout(
         **_layout(
-            height=360,
-            margin={"l": 44, "r": 116, "t": 40, "b": 40},
+            height=height_px + 60 + strip_rows * 22,
+            margin={"l": 56, "r": 116, "t": 22 + strip_rows * 22, "b": 40},
             shapes=shapes,
             annotations=notes,
             hovermode="closest",
+            dragmode="pan",
             xaxis={"type": "date", "range": [x_start.isoformat(), x_end.isoformat()], "showgrid": False,
-                   "tickformat": "%-d %b\n%Y", "linecolor": "#cbd2d9", "ticks": "outside"},
-            yaxis={"range": [0, y_top], "title": {"text": "Total"}, "gridcolor": "rgba(0,0,0,0.06)",
-                   "zeroline": False, "fixedrange": True},
+                   "tickformat": "%-d %b\n%Y", "linecolor": "#cbd2d9", "ticks": "outside", "anchor": f"y{len(domains)}"
+                   if len(domains) > 1 else "y"},
+            **axes,
+        )
+    )
+    figure = as_json(fig)
+    figure["meta"] = {"earlier_hidden": window.earlier_hidden}
+    return figure
+
+
+def _y_top(definition: Definition, assessments: Sequence[Assessment]) -> int:
+    """PHQ-9 fits whole; HAM-D 17's 0-52 would squash real scores, so stop a little above the highest one."""
+    highest = max((a.total for a in assessments), default=0)
+    return definition.max_total if definition.max_total <= 30 else min(definition.max_total, max(30, highest + 6))
+
+
+def _bands(definition: Definition, y_top: int, axis: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """An instrument's severity bands as pale rows across the plot, each named on the right."""
+    shapes, notes = [], []
+    for band, fill in zip(definition.bands, BAND_FILLS, strict=False):
+        if band.low > y_top:
+            continue
+        low, high = max(band.low - 0.5, 0), min(band.high + 0.5, y_top)
+        shapes.append(
+            {"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "yref": axis, "y0": low, "y1": high,
+             "fillcolor": fill, "line": {"width": 0}, "layer": "below"}
+        )
+        if axis == "y" or high - low >= y_top / 6:  # the small plots name only the bands tall enough to hold a label
+            notes.append(
+                {"xref": "paper", "x": 1.0, "xanchor": "left", "xshift": 6, "yref": axis, "y": (low + high) / 2,
+                 "text": band.label, "showarrow": False, "font": {"size": 11, "color": MUTED}}
+            )
+    return shapes, notes
+
+
+# Short item names for the heat map's rows (the full texts are in the hover and the answers table).
+ITEM_NAMES = {
+    "phq9": ("Interest", "Mood", "Sleep", "Energy", "Appetite", "Self-worth", "Concentration", "Psychomotor",
+             "Self-harm thoughts"),
+}
+HEAT_COLUMNS = 16  # the most recent administrations shown
+
+
+def item_name(definition: Definition, number: int) -> str:
+    names = ITEM_NAMES.get(definition.code)
+    if names and number <= len(names):
+        return names[number - 1]
+    text = definition.items[number - 1].text.split(" (")[0]
+    return text if len(text) <= 26 else text[:25].rstrip() + "…"
+
+
+def item_heatmap(*, definition: Definition, assessments: Sequence[Assessment]) -> dict[str, Any]:
+    """Each item of an instrument over its most recent administrations: a small heat map, one column per
+    administration (oldest left), darker for a higher answer; the suicide item's row is marked."""
+    recent = list(assessments)[-HEAT_COLUMNS:]
+    items = definition.items
+    columns = [f"{_day(a.administered_on)}" + (f" ({i})" if _count_same(recent, a, i) else "")
+               for i, a in enumerate(recent, start=1)]
+    rows = [
+        ("⚠ " if item.number == definition.suicide_item else "")
+        + f"{item.number}. {item_name(definition, item.number)}"
+        for item in items
+    ]
+    z, text, hover = [], [], []
+    for item in items:
+        index = item.number - 1
+        answers = [a.items[index] if index < len(a.items) else None for a in recent]
+        z.append([None if v is None else v / item.max_score for v in answers])
+        text.append(["" if v is None else str(v) for v in answers])
+        hover.append([
+            "" if v is None else f"{item.number}. {item.text}<br>{col}: {v} ({item.anchors[v]})"
+            for v, col in zip(answers, columns, strict=True)
+        ])
+    fig = go.Figure(
+        go.Heatmap(
+            x=columns,
+            y=rows,
+            z=z,
+            zmin=0,
+            zmax=1,
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 11, "color": INK},
+            customdata=hover,
+            hovertemplate="%{customdata}<extra></extra>",
+            colorscale=[[0, "#f7f9fb"], [0.34, "#fbe3c7"], [0.67, "#f4b27c"], [1, "#e07b4f"]],
+            showscale=False,
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_layout(
+        **_layout(
+            height=64 + 22 * len(items),
+            margin={"l": 160, "r": 16, "t": 8, "b": 56},
+            xaxis={"type": "category", "tickangle": -40, "fixedrange": True, "tickfont": {"size": 11}},
+            yaxis={"autorange": "reversed", "fixedrange": True, "tickfont": {"size": 11}, "ticksuffix": " "},
         )
     )
     return as_json(fig)
+
+
+def _count_same(recent: Sequence[Assessment], assessment: Assessment, index: int) -> bool:
+    """Two administrations on one day need telling apart on a category axis."""
+    return sum(1 for a in recent if a.administered_on == assessment.administered_on) > 1
 
 
 def _rate_text(count: int, total: int, pct: float | None) -> str:

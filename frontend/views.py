@@ -156,10 +156,16 @@ def _render_patient(
         phase_form = bound.get("phase") or PhaseForm(prefix="phase")
 
     instruments = []
+    scored = [
+        (definition, own)
+        for definition in _instrument_order(patient.primary_instrument)
+        if (own := [a for a in record.assessments if a.instrument == definition.code])
+    ]
     for definition in _instrument_order(patient.primary_instrument):
         own = [a for a in record.assessments if a.instrument == definition.code]
         figure = None
-        if own:
+        if own and definition == scored[0][0]:
+            # One chart: the primary instrument (or the first with scores), the others as small plots below it.
             figure = charts.trend_figure(
                 definition=definition,
                 assessments=own,
@@ -167,6 +173,7 @@ def _render_patient(
                 summary=summary,
                 flags=record.flags,
                 today=today,
+                secondary=scored[1:],
             )
         instruments.append(
             {
@@ -175,9 +182,12 @@ def _render_patient(
                 "assessments": list(reversed(own)),
                 "figure": figure,
                 "figure_id": f"{definition.code}-figure",
+                "heatmap": charts.item_heatmap(definition=definition, assessments=own) if own else None,
+                "heatmap_id": f"{definition.code}-items",
                 "form": bound.get(definition.code) or InstrumentForm(definition, prefix=definition.code),
             }
         )
+    charted = scored[0][0] if scored else None
 
     flags = []
     active = summary.phase
@@ -201,6 +211,8 @@ def _render_patient(
         "instrument_short": _short_name(summary.instrument),
         "category_label": CATEGORY_LABELS.get(summary.result.category if summary.result else "no_phase"),
         "instruments": instruments,
+        "charted": charted,
+        "beside": [definition.short_name for definition, _ in scored[1:]],
         "has_scores": bool(record.assessments),
         "stated_preference": latest_preference(patient),
         "phases": record.phases,

@@ -91,7 +91,11 @@ def item_answers(assessment: Any) -> list[dict[str, Any]]:
     rows = []
     for item, answer in zip(definition.items, assessment.items, strict=False):
         anchor = item.anchors[answer] if 0 <= answer < len(item.anchors) else ""
-        rows.append({"number": item.number, "text": item.text, "answer": answer, "anchor": anchor})
+        rows.append({
+            "number": item.number, "text": item.text, "answer": answer, "anchor": anchor,
+            # The positive suicide item, highlighted in the answers (issue 13).
+            "alert": item.number == definition.suicide_item and answer >= 1,
+        })
     return rows
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
+
+import pytest
 
 from frontend import charts
 from instruments.definitions import HAMD17, PHQ9
@@ -47,7 +50,8 @@ def test_it_spans_each_phase_with_a_label(alice, patient, frozen):
     spans = [s for s in figure["layout"]["shapes"] if s["type"] == "rect" and s["xref"] == "x" and s["y1"] == 1]
     assert [(s["x0"], s["x1"]) for s in spans] == [
         (first.started_on.isoformat(), (TODAY - timedelta(days=5)).isoformat()),
-        ((TODAY - timedelta(days=5)).isoformat(), (TODAY + timedelta(days=5)).isoformat()),
+        # Issue 13: the newest phase runs to its first checkpoint (day 28) and a little more, not to today + 5.
+        ((TODAY - timedelta(days=5)).isoformat(), (TODAY + timedelta(days=28)).isoformat()),
     ]
     labels = [a["text"] for a in figure["layout"]["annotations"]]
     assert "Medication · acute" in labels
@@ -92,3 +96,88 @@ def test_it_draws_partial_responders_as_shares():
                       partial_added=2)
     bars = charts.partial_response_figure(result)["data"][0]
     assert bars["text"] == ["50% (4/8)", "66.7% (2/3)"]
+
+
+# Issue 13: after a phase change every phase stays readable.
+
+
+def _days(figure) -> tuple[str, str]:
+    return tuple(figure["layout"]["xaxis"]["range"])
+
+
+@pytest.mark.parametrize(
+    ("first_ago", "newest_ago", "start_ago", "end_ahead", "hidden"),
+    [
+        (100, 100, 105, 5, False),  # one long phase: its whole history, today + 5
+        (150, 0, 99, 33, True),  # a phase started today after 150 days: it gets a quarter of the width
+        (60, 5, 65, 28, False),  # started 5 days ago: room to its first checkpoint
+        (900, 400, 360, 5, True),  # three years of history: the last year
+    ],
+)
+def test_it_picks_a_window_that_keeps_the_newest_phase_readable(first_ago, newest_ago, start_ago, end_ahead, hidden):
+    window = charts.x_window(
+        first=TODAY - timedelta(days=first_ago), newest_start=TODAY - timedelta(days=newest_ago), today=TODAY,
+        checkpoint_days=28,
+    )
+    assert (window.start, window.end, window.earlier_hidden) == (
+        TODAY - timedelta(days=start_ago), TODAY + timedelta(days=end_ahead), hidden)
+    newest = TODAY - timedelta(days=newest_ago)
+    assert (window.end - max(newest, window.start)).days / (window.end - window.start).days >= 0.25
+
+
+def test_it_places_phase_labels_without_overlap():
+    start = TODAY - timedelta(days=200)
+    phases = []
+    for i, days in enumerate([120, 6, 5, 4, 60]):  # three short phases in a row: their labels would collide
+        end = start + timedelta(days=days)
+        phases.append((start, end, f"Combined · continuation {i}", "Combined"))
+        start = end
+    window = charts.Window(start=TODAY - timedelta(days=205), end=TODAY + timedelta(days=5), earlier_hidden=False)
+    labels = charts.phase_labels(phases, window)
+    assert len(labels) == 5
+    days = (window.end - window.start).days
+    by_row: dict[int, list[tuple[float, float]]] = {}
+    for label in labels:
+        left = (label.x - window.start).days / days * charts.PLOT_PX + 4
+        by_row.setdefault(label.row, []).append((left, left + len(label.text) * charts.LABEL_PX_PER_CHAR + 8))
+    for extents in by_row.values():
+        for (_, right), (left, _) in itertools.pairwise(extents):
+            assert left >= right, "two labels overlap"
+
+
+def test_it_draws_hamd17_below_the_primary_on_the_same_dates(alice, patient, frozen):
+    give_history(patient, alice, scores=[(-2, 20), (30, 14)])
+    phases = list(phases_of(patient))
+    from reassessment.services import submit_assessment
+    from tests.conftest import hamd17_items
+
+    for day, total in [(-2, 24), (30, 15)]:
+        submit_assessment(patient=patient, instrument="hamd17", items=hamd17_items(total), source="clinician",
+                          administered_at=phases[0].started_on + timedelta(days=day), entered_by=alice)
+    hamd = list(Assessment.objects.filter(patient=patient, instrument="hamd17"))
+    figure = charts.trend_figure(
+        definition=PHQ9, assessments=list(Assessment.objects.filter(patient=patient, instrument="phq9")),
+        phases=phases, summary=patient_summary(patient, TODAY), flags=[], today=TODAY, secondary=[(HAMD17, hamd)],
+    )
+    hamd_trace = next(t for t in figure["data"] if t.get("name") == "HAM-D 17")
+    assert hamd_trace["yaxis"] == "y2"
+    assert hamd_trace["y"] == [24, 15]
+    layout = figure["layout"]
+    assert layout["yaxis2"]["title"]["text"] == "HAM-D 17"
+    assert layout["yaxis2"]["domain"][1] < layout["yaxis"]["domain"][0]  # below, not on top of, the PHQ-9
+
+
+def test_it_maps_each_item_over_time_and_marks_the_suicide_item(alice, patient, frozen):
+    from reassessment.services import submit_assessment
+    from tests.conftest import phq9_items
+
+    for day, item9 in [(20, 0), (10, 2)]:
+        submit_assessment(patient=patient, instrument="phq9", items=phq9_items(12, item9=item9),
+                          administered_at=TODAY - timedelta(days=day), source="clinician")
+    figure = charts.item_heatmap(definition=PHQ9, assessments=list(Assessment.objects.filter(patient=patient)))
+    heat = figure["data"][0]
+    assert heat["type"] == "heatmap"
+    assert len(heat["y"]) == 9
+    assert heat["y"][8] == "⚠ 9. Self-harm thoughts"
+    assert heat["text"][8] == ["0", "2"]
+    assert heat["z"][8] == [0, 2 / 3]
