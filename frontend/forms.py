@@ -100,6 +100,31 @@ def _lower_first(text: str) -> str:
     return text
 
 
+class OutcomesRangeForm(forms.Form):
+    """The outcomes page's date range (GET `from`, `to`): treatment that started in it. Both optional."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        invalid = {"invalid": "Enter a real date, like 2026-01-31."}
+        self.fields["from"] = forms.DateField(
+            label="Treatment started from", required=False, widget=DateInput, error_messages=invalid
+        )
+        self.fields["to"] = forms.DateField(label="to", required=False, widget=DateInput, error_messages=invalid)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("from"), data.get("to")
+        if start and end and start > end:
+            self.add_error("to", "The end date is before the start date.")
+        return data
+
+    def summary_label(self, name: str) -> str:
+        return {"from": "Start date", "to": "End date"}[name]
+
+    def range(self) -> tuple[date | None, date | None]:
+        return self.cleaned_data.get("from"), self.cleaned_data.get("to")
+
+
 class CaseloadFilterForm(forms.Form):
     """The caseload's search, filters and sort (GET; nothing here is a name or a score)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -30,6 +31,7 @@ from frontend.forms import (
     InstrumentForm,
     MedicationForm,
     NotificationSettingsForm,
+    OutcomesRangeForm,
     PatientRecordForm,
     PhaseForm,
     PreferenceForm,
@@ -94,6 +96,17 @@ def caseload(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = CaseloadFilterForm(request.GET or None)
     filters = form.filters()
+    drill = None
+    if "outcome" in request.GET:  # the patients behind a figure of the outcomes page, on the viewer's care teams
+        key, period = request.GET["outcome"], OutcomesRangeForm(request.GET)
+        if key not in outcome_selectors.OUTCOME_GROUPS or not period.is_valid():
+            return render(request, "frontend/outcomes_bad_link.html", {"nav": "caseload"}, status=400)
+        since, until = period.range()
+        ids = outcome_selectors.outcomes(request.user, today, since=since, until=until, own_only=True).members.get(
+            key, frozenset()
+        )
+        filters["patient_ids"] = ids
+        drill = {"label": outcome_label(key), "since": since, "until": until, "key": key}
     data = selectors.caseload(request.user, today, **filters)
     more_open = filters["sort"] != "attention" or any(filters[k] for k in ("modality", "category", "descending"))
     record_audit(
@@ -107,6 +120,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "today": today,
             "form": form,
             "caseload": data,
+            "drill": drill,
             "more_open": more_open,
             "columns": _columns(request, filters["sort"], filters["descending"]),
         },
@@ -488,11 +502,46 @@ def import_assessments(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+OUTCOME_WHAT = {"evaluable": "evaluable", "responded": "response or remission", "remitted": "remission"}
+PARTIAL_WHAT = {
+    "reassessed": "patients with a reassessment",
+    "flagged": "flagged as partial responders",
+    "single": "flagged on medication or therapy alone",
+    "added": "other modality added within 4 weeks",
+}
+
+
+def outcome_label(key: str) -> str:
+    """What an outcomes figure counts, in words: "modality.medication.responded" -> "Medication: response ..."."""
+    group, name, *rest = key.split(".")
+    if group == "partial":
+        return f"Partial responders: {PARTIAL_WHAT[name]}"
+    if group == "modality":
+        return f"{Modality(name).label}: {OUTCOME_WHAT[rest[0]]}"
+    return f"Started with {charts.SEQUENCE_LABELS[name].lower().removesuffix(' first')}: {OUTCOME_WHAT[rest[0]]}"
+
+
+def _drill_links(prefix: str, period: dict[str, str], whats: Any = OUTCOME_WHAT) -> dict[str, str]:
+    """The caseload filtered to the patients behind each figure of a row (only the viewer's care teams)."""
+    return {what: reverse("caseload") + "?" + urlencode({"outcome": f"{prefix}.{what}", **period}) for what in whats}
+
+
 @login_required
 @never_cache
 def outcomes(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    data = outcome_selectors.outcomes(request.user, today)
+    period_form = OutcomesRangeForm(request.GET or None)
+    if period_form.is_bound and not period_form.is_valid():
+        return render(
+            request,
+            "frontend/outcomes.html",
+            {"nav": "outcomes", "today": today, "period_form": period_form, "outcomes": None,
+             "errors": error_links(period_form), "error_title": "There is a problem with the dates"},
+            status=400,
+        )
+    since, until = period_form.range() if period_form.is_bound else (None, None)
+    period = {k: v.isoformat() for k, v in (("from", since), ("to", until)) if v is not None}
+    data = outcome_selectors.outcomes(request.user, today, since=since, until=until)
     record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="outcomes", patient_ids=[None])
     modality_labels = dict(Modality.choices)
     return render(
@@ -501,9 +550,18 @@ def outcomes(request: HttpRequest) -> HttpResponse:
         {
             "nav": "outcomes",
             "today": today,
+            "period_form": period_form,
+            "since": since,
+            "until": until,
             "outcomes": data,
-            "modality_rows": [(modality_labels[r.key], r) for r in data.by_modality],
-            "sequence_rows": [(charts.SEQUENCE_LABELS[r.key], r) for r in data.by_sequencing],
+            "partial_links": _drill_links("partial", period, PARTIAL_WHAT),
+            "modality_rows": [
+                (modality_labels[r.key], r, _drill_links(f"modality.{r.key}", period)) for r in data.by_modality
+            ],
+            "sequence_rows": [
+                (charts.SEQUENCE_LABELS[r.key], r, _drill_links(f"sequence.{r.key}", period))
+                for r in data.by_sequencing
+            ],
             "modality_figure": charts.rates_figure(data.by_modality, modality_labels),
             "sequence_figure": charts.rates_figure(data.by_sequencing, charts.SEQUENCE_LABELS),
             "partial_figure": charts.partial_response_figure(data),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from patients.models import TreatmentPhase
-from patients.selectors import aggregate_patients
+from patients.selectors import aggregate_patients, visible_patients
 from reassessment import engine
 from reassessment.models import Flag
 from reassessment.selectors import active_phase_facts, rules, score_points
@@ -44,19 +44,40 @@ class Outcomes:
     partial_flagged: int  # of those, patients flagged as partial responders
     partial_single: int  # ... flagged on a medication-only or therapy-only phase
     partial_added: int  # ... who had the other modality added (a combined phase) within 4 weeks of the flag
+    # The patients behind each figure, by key: "modality.<modality>.<evaluable|responded|remitted>",
+    # "sequence.<sequence>.<...>", "partial.<reassessed|flagged|single|added>" (the outcomes page's links).
+    members: dict[str, frozenset[int]] = field(default_factory=dict)
 
 
-def outcomes(user: Any, today: date) -> Outcomes:
+OUTCOME_GROUPS = (
+    *(f"modality.{m}.{k}" for m in engine.MODALITIES for k in ("evaluable", "responded", "remitted")),
+    *(f"sequence.{s}.{k}" for s in ("medication_first", "therapy_first", "concurrent")
+      for k in ("evaluable", "responded", "remitted")),
+    "partial.reassessed", "partial.flagged", "partial.single", "partial.added",
+)
+
+
+def outcomes(
+    user: Any, today: date, *, since: date | None = None, until: date | None = None, own_only: bool = False
+) -> Outcomes:
     """Response and remission by modality and by sequencing, and what became of partial responders: 4 queries.
 
     A phase counts once it has a reassessment (a score on day 28 or later); its category is the engine's. A patient's
     sequence is the modality of their first phase; their outcome compares that phase's baseline with their latest
     score, once that score is 4 weeks or more after the first start.
+
+    `since`/`until` (inclusive) narrow the figures to treatment started in that range: the phases that started in
+    it (by modality, partial responders) and the patients whose first phase did (by sequencing), as they stand
+    today. `own_only` counts the user's care teams only, whatever their staff status (the drill-down's lists).
     """
     from fractions import Fraction
 
+    def in_range(day: date) -> bool:
+        return (since is None or day >= since) and (until is None or day <= until)
+
+    members: dict[str, set[int]] = defaultdict(set)
     current = rules()
-    population = aggregate_patients(user).filter(active=True)
+    population = (visible_patients(user) if own_only else aggregate_patients(user)).filter(active=True)
     staff = getattr(user, "is_staff", False)
     patient_count = population.count()
     facts = active_phase_facts(TreatmentPhase.objects.filter(patient__in=population), today)
@@ -81,13 +102,20 @@ def outcomes(user: Any, today: date) -> Outcomes:
         for f in phases:
             s = engine.summarize(f, scores, today, current)
             first_summary = first_summary or s
-            if s.category in evaluable:
+            if s.category in evaluable and in_range(f.started_on):
                 reassessed.add(patient_id)
                 c = modality_counts[f.modality]
                 c[0] += 1
                 c[1] += s.category in ("response", "remission")
                 c[2] += s.category == "remission"
+                members[f"modality.{f.modality}.evaluable"].add(patient_id)
+                if s.category in ("response", "remission"):
+                    members[f"modality.{f.modality}.responded"].add(patient_id)
+                if s.category == "remission":
+                    members[f"modality.{f.modality}.remitted"].add(patient_id)
         first = phases[0]
+        if not in_range(first.started_on):
+            continue
         baseline = first_summary.baseline if first_summary else None
         past = [p for p in scores if p.day <= today]
         if baseline is None or not past:
@@ -97,17 +125,26 @@ def outcomes(user: Any, today: date) -> Outcomes:
             continue
         remitted = engine.in_remission(latest.total, first.instrument)
         pct = engine.improvement(baseline.total, latest.total)
-        c = sequence_counts[SEQUENCES[first.modality]]
+        sequence = SEQUENCES[first.modality]
+        responded = remitted or (pct is not None and pct >= Fraction(str(current.response_min_pct)))
+        c = sequence_counts[sequence]
         c[0] += 1
-        c[1] += remitted or (pct is not None and pct >= Fraction(str(current.response_min_pct)))
+        c[1] += responded
         c[2] += remitted
+        members[f"sequence.{sequence}.evaluable"].add(patient_id)
+        if responded:
+            members[f"sequence.{sequence}.responded"].add(patient_id)
+        if remitted:
+            members[f"sequence.{sequence}.remitted"].add(patient_id)
 
     first_flag: dict[int, tuple[date, int | None]] = {}
+    phase_by_id = {f.phase_id: f for f in facts}
     for patient_id, phase_id, evidence, created_at in flags:
+        if phase_id not in phase_by_id or not in_range(phase_by_id[phase_id].started_on):
+            continue
         when = _evidence_date(evidence, created_at)
         if patient_id not in first_flag or when < first_flag[patient_id][0]:
             first_flag[patient_id] = (when, phase_id)
-    phase_by_id = {f.phase_id: f for f in facts}
     single = added = 0
     window = timedelta(days=current.checkpoint_days)
     for patient_id, (when, phase_id) in first_flag.items():
@@ -115,11 +152,15 @@ def outcomes(user: Any, today: date) -> Outcomes:
         if flagged_phase is None or flagged_phase.modality == "combined":
             continue
         single += 1
+        members["partial.single"].add(patient_id)
         if any(
             f.modality == "combined" and flagged_phase.started_on < f.started_on <= when + window
             for f in phases_by_patient[patient_id]
         ):
             added += 1
+            members["partial.added"].add(patient_id)
+    members["partial.reassessed"] = reassessed
+    members["partial.flagged"] = set(first_flag)
     return Outcomes(
         scope="clinic" if staff else "caseload",
         patients=patient_count,
@@ -129,6 +170,7 @@ def outcomes(user: Any, today: date) -> Outcomes:
         partial_flagged=len(first_flag),
         partial_single=single,
         partial_added=added,
+        members={key: frozenset(ids) for key, ids in members.items()},
     )
 
 

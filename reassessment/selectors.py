@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -524,6 +524,7 @@ def caseload(
     category: str = "",
     sort: str = "attention",
     descending: bool = False,
+    patient_ids: Collection[int] | None = None,
 ) -> Caseload:
     """The user's active patients with summaries and open flags: four queries whatever their number.
 
@@ -547,6 +548,8 @@ def caseload(
             for r in rows
             if needle in r.patient.display_name.casefold() or needle in r.patient.external_id.casefold()
         ]
+    if patient_ids is not None:  # the patients behind an outcomes figure
+        rows = [r for r in rows if r.patient.id in patient_ids]
     if flagged:
         rows = [r for r in rows if r.flags]
     if due:
