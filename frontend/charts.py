@@ -348,7 +348,7 @@ def _bands(definition: Definition, y_top: int, axis: str) -> tuple[list[dict[str
             {"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "yref": axis, "y0": low, "y1": high,
              "fillcolor": fill, "line": {"width": 0}, "layer": "below"}
         )
-        if axis == "y" or high - low >= y_top / 6:  # the small plots name only the bands tall enough to hold a label
+        if axis == "y":  # a small plot has no room to name its bands: its hover says the severity
             notes.append(
                 {"xref": "paper", "x": 1.0, "xanchor": "left", "xshift": 6, "yref": axis, "y": (low + high) / 2,
                  "text": band.label, "showarrow": False, "font": {"size": 11, "color": MUTED}}
@@ -377,8 +377,11 @@ def item_heatmap(*, definition: Definition, assessments: Sequence[Assessment]) -
     administration (oldest left), darker for a higher answer; the suicide item's row is marked."""
     recent = list(assessments)[-HEAT_COLUMNS:]
     items = definition.items
-    columns = [f"{_day(a.administered_on)}" + (f" ({i})" if _count_same(recent, a, i) else "")
-               for i, a in enumerate(recent, start=1)]
+    columns = [
+        formats.date_format(a.administered_on, "j M") + "<br>" + str(a.administered_on.year)
+        + (f" ({i})" if _count_same(recent, a, i) else "")
+        for i, a in enumerate(recent, start=1)
+    ]
     rows = [
         ("⚠ " if item.number == definition.suicide_item else "")
         + f"{item.number}. {item_name(definition, item.number)}"
@@ -391,8 +394,8 @@ def item_heatmap(*, definition: Definition, assessments: Sequence[Assessment]) -
         z.append([None if v is None else v / item.max_score for v in answers])
         text.append(["" if v is None else str(v) for v in answers])
         hover.append([
-            "" if v is None else f"{item.number}. {item.text}<br>{col}: {v} ({item.anchors[v]})"
-            for v, col in zip(answers, columns, strict=True)
+            "" if v is None else f"{item.number}. {item.text}<br>{_day(a.administered_on)}: {v} ({item.anchors[v]})"
+            for v, a in zip(answers, recent, strict=True)
         ])
     fig = go.Figure(
         go.Heatmap(
@@ -412,12 +415,25 @@ def item_heatmap(*, definition: Definition, assessments: Sequence[Assessment]) -
             ygap=2,
         )
     )
+    # A positive suicide item is outlined in red whatever its shade: 1 of 3 is pale, and it is never a pale matter.
+    shapes = []
+    if definition.suicide_item is not None:
+        row = definition.suicide_item - 1
+        for column, assessment in enumerate(recent):
+            if row < len(assessment.items) and assessment.items[row] >= 1:
+                shapes.append(
+                    {"type": "rect", "xref": "x", "yref": "y", "x0": column - 0.5, "x1": column + 0.5,
+                     "y0": row - 0.5, "y1": row + 0.5, "line": {"color": FLAG_COLOURS["urgent"], "width": 2.5}}
+                )
     fig.update_layout(
         **_layout(
-            height=64 + 22 * len(items),
-            margin={"l": 160, "r": 16, "t": 8, "b": 56},
-            xaxis={"type": "category", "tickangle": -40, "fixedrange": True, "tickfont": {"size": 11}},
-            yaxis={"autorange": "reversed", "fixedrange": True, "tickfont": {"size": 11}, "ticksuffix": " "},
+            height=72 + 22 * len(items),
+            margin={"l": 8, "r": 16, "t": 8, "b": 8},
+            shapes=shapes,
+            xaxis={"type": "category", "tickangle": 0, "fixedrange": True, "tickfont": {"size": 11},
+                   "automargin": True},
+            yaxis={"autorange": "reversed", "fixedrange": True, "tickfont": {"size": 11}, "ticksuffix": " ",
+                   "automargin": True},
         )
     )
     return as_json(fig)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -106,8 +108,13 @@ def test_it_shows_gad7_and_pcl5_on_the_patient_page_with_their_bands(alice, anxi
     assert "PCL-5" in page
     assert "Moderate" in page
     assert "Probable PTSD" in page
+    # Issue 13: one trend chart, the primary instrument with each further one as a small plot below it (same dates);
+    # each instrument keeps its own item heat map.
     assert 'id="gad7-figure"' in page
-    assert 'id="pcl5-figure"' in page
+    figure = json.loads(re.search(r'id="gad7-figure" type="application/json">(.*?)</script>', page, re.S).group(1))
+    assert [trace.get("name") for trace in figure["data"]][-1] == "PCL-5"
+    assert 'id="gad7-items"' in page
+    assert 'id="pcl5-items"' in page
 
 
 def test_it_offers_the_gad7_on_the_link_of_a_gad7_patient(anxious, frozen):
