@@ -448,8 +448,11 @@ def _rate_text(count: int, total: int, pct: float | None) -> str:
     return "—" if pct is None else f"{pct:g}% ({count}/{total})"
 
 
-def rates_figure(rates: Sequence[Rate], labels: dict[str, str]) -> dict[str, Any]:
-    """Grouped bars: response and remission rate of each group, each bar labelled with its numbers."""
+def rates_figure(
+    rates: Sequence[Rate], labels: dict[str, str], links: Sequence[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """Grouped bars: response and remission rate of each group, each bar labelled with its numbers. With `links`
+    (one dict per group: "responded", "remitted" -> URL), a click on a bar opens the patients behind it."""
     names = [labels.get(r.key, r.key) for r in rates]
     fig = go.Figure()
     for title, colour, count, pct in (
@@ -464,6 +467,7 @@ def rates_figure(rates: Sequence[Rate], labels: dict[str, str]) -> dict[str, Any
                 y=[v or 0 for v in values],
                 marker={"color": colour},
                 text=[_rate_text(getattr(r, count), r.evaluable, getattr(r, pct)) for r in rates],
+                customdata=[link.get(count, "") for link in links] if links else None,
                 textposition="outside",
                 cliponaxis=False,
                 hovertemplate=f"{title}: %{{text}}<extra>%{{x}}</extra>",
@@ -484,9 +488,9 @@ def rates_figure(rates: Sequence[Rate], labels: dict[str, str]) -> dict[str, Any
     return as_json(fig)
 
 
-def partial_response_figure(outcomes: Outcomes) -> dict[str, Any]:
+def partial_response_figure(outcomes: Outcomes, links: dict[str, str] | None = None) -> dict[str, Any]:
     """Two bars: the share of reassessed patients flagged as partial responders, and the share of those flagged on
-    one modality who had the other added within 4 weeks."""
+    one modality who had the other added within 4 weeks. With `links` ("flagged", "added"), a bar opens them."""
     rows = [
         ("Flagged as<br>partial responders", outcomes.partial_flagged, outcomes.reassessed_patients, "#9a6b00"),
         ("Other modality added<br>within 4 weeks", outcomes.partial_added, outcomes.partial_single, "#2e7d6b"),
@@ -497,6 +501,7 @@ def partial_response_figure(outcomes: Outcomes) -> dict[str, Any]:
             y=[100 * r[1] / r[2] if r[2] else 0 for r in rows],
             marker={"color": [r[3] for r in rows]},
             text=[_rate_text(r[1], r[2], round(100 * r[1] / r[2], 1) if r[2] else None) for r in rows],
+            customdata=[links.get("flagged", ""), links.get("added", "")] if links else None,
             textposition="outside",
             cliponaxis=False,
             width=0.5,

@@ -562,9 +562,14 @@ def outcomes(request: HttpRequest) -> HttpResponse:
                 (charts.SEQUENCE_LABELS[r.key], r, _drill_links(f"sequence.{r.key}", period))
                 for r in data.by_sequencing
             ],
-            "modality_figure": charts.rates_figure(data.by_modality, modality_labels),
-            "sequence_figure": charts.rates_figure(data.by_sequencing, charts.SEQUENCE_LABELS),
-            "partial_figure": charts.partial_response_figure(data),
+            "modality_figure": charts.rates_figure(
+                data.by_modality, modality_labels, [_drill_links(f"modality.{r.key}", period) for r in data.by_modality]
+            ),
+            "sequence_figure": charts.rates_figure(
+                data.by_sequencing, charts.SEQUENCE_LABELS,
+                [_drill_links(f"sequence.{r.key}", period) for r in data.by_sequencing],
+            ),
+            "partial_figure": charts.partial_response_figure(data, _drill_links("partial", period, PARTIAL_WHAT)),
             "fidelity": fidelity.fidelity(request.user, today),
             "rules": settings.MBC_RULES,
         },

@@ -12,6 +12,12 @@
         responsive: true,
         displayModeBar: false,
         displaylogo: false
+      }).then(function () {
+        // A bar whose customdata is a path of this site opens it: the patients behind an outcomes figure.
+        el.on("plotly_click", function (event) {
+          var url = event.points && event.points[0] && event.points[0].customdata;
+          if (typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/") window.location.assign(url);
+        });
       });
     });
   }
