@@ -40,6 +40,7 @@ from frontend.forms import (
     phase_initial,
 )
 from instruments import definitions
+from instruments.services import SubmissionConflict
 from interop import services as interop_services
 from patients.models import AuditEvent, Clinician, Modality
 from patients.selectors import latest_preference, visible_patient
@@ -170,20 +171,22 @@ def _render_patient(
         phase_form = bound.get("phase") or PhaseForm(prefix="phase")
 
     instruments = []
+    # The charts draw the assessments that count (Assessment.objects.in_effect()); the tables list every one.
     scored = [
-        (definition, own)
+        (definition, counted)
         for definition in _instrument_order(patient.primary_instrument)
-        if (own := [a for a in record.assessments if a.instrument == definition.code])
+        if (counted := [a for a in record.counted if a.instrument == definition.code])
     ]
     for definition in _instrument_order(patient.primary_instrument):
         own = [a for a in record.assessments if a.instrument == definition.code]
+        counted = [a for a in record.counted if a.instrument == definition.code]
         figure = None
-        if own and definition == scored[0][0]:
+        if counted and definition == scored[0][0]:
             # One chart: the primary instrument (or the first with scores), the others as small plots below it.
             figure = charts.trend_figure(
                 definition=definition,
-                assessments=own,
-                phases=record.phases,
+                assessments=counted,
+                phases=record.charted_phases,
                 summary=summary,
                 flags=record.flags,
                 today=today,
@@ -196,7 +199,7 @@ def _render_patient(
                 "assessments": list(reversed(own)),
                 "figure": figure,
                 "figure_id": f"{definition.code}-figure",
-                "heatmap": charts.item_heatmap(definition=definition, assessments=own) if own else None,
+                "heatmap": charts.item_heatmap(definition=definition, assessments=counted) if counted else None,
                 "heatmap_id": f"{definition.code}-items",
                 "form": bound.get(definition.code) or InstrumentForm(definition, prefix=definition.code),
             }
@@ -276,7 +279,8 @@ def record_assessment(request: HttpRequest, patient_id: int, instrument: str) ->
                 difficulty=form.difficulty(),
             )
         except ValidationError as exc:
-            apply_service_errors(form, exc, {"administered_at": "administered_on"})
+            # A reused client_id is about the whole form (its hidden field shows no message): say it at the top.
+            apply_service_errors(form, exc, {"administered_at": "administered_on", "client_id": "__all__"})
         else:
             name = definition.short_name
             messages.success(request, f"{name} saved." if submission.created else f"This {name} was already saved.")
@@ -581,10 +585,6 @@ def outcomes(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _done_key(link_id: int) -> str:
-    return f"self_report_done:{link_id}"
-
-
 def _page_language(request: HttpRequest, patient_language: str = "") -> str:
     """The patient's pages speak the patient's language, or else the browser's (Accept-Language) where the pages
     have it, or else the clinic's (LANGUAGE_CODE)."""
@@ -610,6 +610,20 @@ def _invalid_link(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _sent(
+    request: HttpRequest, link: Any, language: str, *, again: bool, message: str = "", status: int = 200
+) -> HttpResponse:
+    """The thank-you page of a link that took its submission, with the crisis text where its answers call for it."""
+    sent = selectors.sent_self_report(link)
+    crisis = selectors.crisis_message(language) if sent is not None and sent.crisis else None
+    return render(
+        request,
+        "frontend/self_report_done.html",
+        {"crisis_message": crisis, "already_sent": again, "message": message},
+        status=status,
+    )
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def self_report(request: HttpRequest, token: str) -> HttpResponse:
@@ -625,17 +639,22 @@ def _self_report_form(request: HttpRequest, token: str, link: Any, language: str
     if request.method == "POST":
         form = InstrumentForm(definition, request.POST, with_date=False)
         if form.is_valid():
+            answers = [services.Answers(instrument=definition.code, items=form.answers(), difficulty=form.difficulty())]
             try:
-                submission = services.submit_self_report(
-                    link=link, items=form.answers(), client_id=form.cleaned_data["client_id"],
-                    difficulty=form.difficulty(),
-                )
+                services.submit_self_report(link=link, answers=answers, client_id=form.cleaned_data["client_id"])
+            except SubmissionConflict as exc:
+                # One submission per link: a second one is refused and says so, never dropped silently.
+                link.refresh_from_db()
+                changed = "client_id" in exc.message_dict
+                message = _(services.ANSWERS_CHANGED) if changed else ""
+                return _sent(request, link, language, again=True, message=message, status=409)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                request.session[_done_key(link.id)] = {"crisis": submission.suicide_flag is not None}
                 return redirect("self-report-done", token=token)
         status = 400
+    elif link.submitted_at is not None:
+        return _sent(request, link, language, again=True)
     else:
         form = InstrumentForm(definition, with_date=False)
         status = 200
@@ -664,14 +683,10 @@ def self_report_done(request: HttpRequest, token: str) -> HttpResponse:
     link = selectors.link_for_token(services.hash_token(token), timezone.now())
     if link is None:
         return _invalid_link(request)
-    done = request.session.get(_done_key(link.id))
-    if done is None:
+    if link.submitted_at is None:
         return redirect("self-report", token=token)
     language = _page_language(request, link.patient.language)
-    crisis = selectors.crisis_message(language) if done.get("crisis") else None
-    return _in_language(
-        language, lambda: render(request, "frontend/self_report_done.html", {"crisis_message": crisis})
-    )
+    return _in_language(language, lambda: _sent(request, link, language, again=False))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -7,12 +7,22 @@ from django.db import models
 from django.db.models import Q
 
 from patients.models import INSTRUMENT_CHOICES, Patient
+from patients.validators import EARLIEST_DATE
 
 
 class Source(models.TextChoices):
     SELF_REPORT = "self_report", "Self-report"
     CLINICIAN = "clinician", "Clinician"
     IMPORT = "import", "Import"
+
+
+class AssessmentQuerySet(models.QuerySet["Assessment"]):
+    def in_effect(self) -> AssessmentQuerySet:
+        """The assessments that count: what the rules, charts, summaries, outcomes and the caseload read.
+
+        Left out: one dated before 1900 (a typing slip from before the date check; its date arithmetic overflows).
+        """
+        return self.filter(administered_on__gte=EARLIEST_DATE)
 
 
 class Assessment(models.Model):
@@ -31,6 +41,8 @@ class Assessment(models.Model):
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     client_id = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AssessmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["administered_at", "id"]

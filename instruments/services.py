@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,9 +12,7 @@ from django.utils import dateparse, timezone
 from instruments import definitions, scoring
 from instruments.models import Assessment, Source
 from patients.models import Patient
-
-# A device clock a little ahead of the server's is not "the future" (DESIGN §2: more than 5 minutes after now).
-FUTURE_TOLERANCE = timedelta(minutes=5)
+from patients.validators import check_clinical_date, check_clinical_moment
 
 
 def parse_administered_at(value: object, *, now: datetime | None = None) -> datetime:
@@ -35,17 +33,36 @@ def parse_administered_at(value: object, *, now: datetime | None = None) -> date
     if parsed is None:
         raise ValidationError({"administered_at": ["Enter an ISO date (YYYY-MM-DD) or date and time."]})
     if isinstance(parsed, datetime):
-        moment = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
-        if moment > now + FUTURE_TOLERANCE:
-            raise ValidationError({"administered_at": ["This date and time is in the future."]})
-        return moment
-    if parsed > today:
-        raise ValidationError({"administered_at": ["This date is in the future."]})
+        return check_clinical_moment(parsed, field="administered_at", now=now)
+    check_clinical_date(parsed, field="administered_at", today=today)
     return timezone.make_aware(datetime.combine(parsed, time(12, 0)))
 
 
-def _messages(exc: scoring.AnswersError) -> ValidationError:
-    return ValidationError({key: msgs for key, msgs in exc.messages.items()})
+class SubmissionConflict(ValidationError):
+    """A submission that clashes with one already recorded (the API answers 409, a page shows the message)."""
+
+
+CLIENT_ID_CONFLICT = (
+    "This client_id was already used for this patient with other answers; the first submission was kept and this "
+    "one was not saved. Send a new client_id for a new assessment."
+)
+
+
+def same_content(
+    assessment: Assessment,
+    *,
+    instrument: str,
+    items: list[int],
+    difficulty: int | None,
+    administered_at: datetime | None,
+) -> bool:
+    """Whether a repeated submission is the recorded one again (administered_at None: the server's, not compared)."""
+    return (
+        assessment.instrument == instrument
+        and list(assessment.items) == items
+        and assessment.difficulty == difficulty
+        and (administered_at is None or assessment.administered_at == administered_at)
+    )
 
 
 def record_assessment(
@@ -60,9 +77,12 @@ def record_assessment(
     difficulty: object = None,
     now: datetime | None = None,
 ) -> tuple[Assessment, bool]:
-    """Save one scored assessment; returns (assessment, created). The same client_id again returns the first one.
+    """Save one scored assessment; returns (assessment, created).
 
-    Runs inside the caller's transaction (reassessment.services.submit_assessment wraps it with the safety check).
+    The same client_id for the same patient with the same content (instrument, items, administered_at, difficulty)
+    returns the first one; with other content it is a SubmissionConflict and nothing is saved: a retry is safe, a
+    reused id never silently drops answers (issue 9 item 7). Runs inside the caller's transaction
+    (reassessment.services.submit_assessment wraps it with the safety check).
     """
     errors: dict[str, list[str]] = {}
     definition = definitions.REGISTRY.get(instrument) if isinstance(instrument, str) else None
@@ -74,11 +94,6 @@ def record_assessment(
         errors["instrument"] = [f"{definition.name} is clinician-rated and cannot be self-reported."]
     if client_id is not None and (not isinstance(client_id, str) or not 1 <= len(client_id) <= 64):
         errors["client_id"] = ["Enter a text of 1 to 64 characters."]
-
-    if client_id and not errors:
-        existing = Assessment.objects.filter(patient=patient, client_id=client_id).first()
-        if existing is not None:
-            return existing, False
 
     answers: list[int] = []
     extra: int | None = None
@@ -100,6 +115,11 @@ def record_assessment(
     if errors or moment is None:
         raise ValidationError(errors)
 
+    if client_id:
+        existing = Assessment.objects.filter(patient=patient, client_id=client_id).first()
+        if existing is not None:
+            return _same_or_conflict(existing, definition.code, answers, extra, moment), False
+
     result = scoring.score(definition, answers)
     assessment = Assessment(
         patient=patient,
@@ -119,8 +139,17 @@ def record_assessment(
         with transaction.atomic():
             assessment.save()
     except IntegrityError:
-        # The same client_id raced in from a retry: the unique constraint decided; return the winner.
+        # The same client_id raced in from a retry: the unique constraint decided; the winner stands.
         if client_id:
-            return Assessment.objects.get(patient=patient, client_id=client_id), False
+            winner = Assessment.objects.get(patient=patient, client_id=client_id)
+            return _same_or_conflict(winner, definition.code, answers, extra, moment), False
         raise
     return assessment, True
+
+
+def _same_or_conflict(
+    existing: Assessment, instrument: str, items: list[int], difficulty: int | None, moment: datetime
+) -> Assessment:
+    if not same_content(existing, instrument=instrument, items=items, difficulty=difficulty, administered_at=moment):
+        raise SubmissionConflict({"client_id": [CLIENT_ID_CONFLICT]})
+    return existing

@@ -46,3 +46,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("frontend.urls")),
 ]
+
+# Under /api/ every error is JSON, even where no DRF view answers (an unknown path, a crash): mbc/exceptions.py.
+handler400 = "mbc.exceptions.bad_request"
+handler403 = "mbc.exceptions.permission_denied"
+handler404 = "mbc.exceptions.page_not_found"
+handler500 = "mbc.exceptions.server_error"

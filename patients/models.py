@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from instruments.definitions import instrument_choices
 from patients.drug_classes import DRUG_CLASSES
+from patients.validators import EARLIEST_DATE
 
 # A callable: the registry decides, and a new instrument needs no migration.
 INSTRUMENT_CHOICES = instrument_choices
@@ -146,6 +147,16 @@ class Therapy(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class PhaseQuerySet(models.QuerySet["TreatmentPhase"]):
+    def in_effect(self) -> PhaseQuerySet:
+        """The phases the rules, the caseload and the outcomes compute with: those starting on or after 1900.
+
+        An earlier start is a typing slip from before the date check (patients.validators); computing its baseline
+        window would overflow the calendar, so it is left out rather than break everyone's sweep.
+        """
+        return self.filter(started_on__gte=EARLIEST_DATE)
+
+
 class TreatmentPhase(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="phases")
     modality = models.CharField(max_length=16, choices=Modality.choices)
@@ -156,6 +167,8 @@ class TreatmentPhase(models.Model):
     notes = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PhaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_on", "-id"]

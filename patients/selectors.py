@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
-from patients.models import Medication, Patient, PreferenceStatement, TreatmentPhase
+from patients.models import Medication, Patient, PhaseQuerySet, PreferenceStatement, TreatmentPhase
 
 
 def visible_patients(user: Any) -> QuerySet[Patient]:
@@ -40,7 +40,7 @@ def visible_patient(user: Any, patient_id: object) -> Patient:
     return patient
 
 
-def phases_of(patient: Patient) -> QuerySet[TreatmentPhase]:
+def phases_of(patient: Patient) -> PhaseQuerySet:
     """Phases, newest first."""
     return TreatmentPhase.objects.filter(patient=patient).order_by("-started_on", "-id")
 

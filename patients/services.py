@@ -26,6 +26,7 @@ from patients.models import (
     TreatmentPhase,
     default_language,
 )
+from patients.validators import clinical_date_errors
 
 
 def record_audit(
@@ -50,21 +51,14 @@ def _full_clean(instance: Any, exclude: list[str] | None = None) -> None:
     instance.full_clean(exclude=exclude, validate_unique=True, validate_constraints=False)
 
 
-# The earliest date the record takes for an episode's onset: anything older is a typing slip (e.g. 0202 for 2020).
-EARLIEST_ONSET = date(1900, 1, 1)
-
-
 def _check_course_record(patient: Patient, today: date) -> None:
     """DESIGN §2b: prior_episodes a whole number >= 0; episode_onset neither in the future nor before 1900."""
     errors: dict[str, list[str]] = {}
     if patient.prior_episodes is not None and patient.prior_episodes < 0:
         errors["prior_episodes"] = ["Enter a whole number of 0 or more."]
     onset = patient.episode_onset
-    if onset is not None and onset > today:
-        errors["episode_onset"] = ["The episode cannot begin in the future."]
-    elif onset is not None and onset < EARLIEST_ONSET:
-        errors["episode_onset"] = ["Enter a date from 1900 on."]
-    elif onset is not None and patient.birth_date is not None and onset < patient.birth_date:
+    errors.update(clinical_date_errors(today, episode_onset=onset))
+    if "episode_onset" not in errors and onset is not None and patient.birth_date and onset < patient.birth_date:
         errors["episode_onset"] = ["The episode cannot begin before the patient's birth date."]
     if errors:
         raise ValidationError(errors)
@@ -87,8 +81,9 @@ def create_patient(
     preference: str = Preference.NONE,
 ) -> Patient:
     """Create a patient; the creator joins the care team in their usual role."""
-    if birth_date is not None and birth_date > timezone.localdate():
-        raise ValidationError({"birth_date": ["The birth date is in the future."]})
+    errors = clinical_date_errors(birth_date=birth_date)
+    if errors:
+        raise ValidationError(errors)
     patient = Patient(
         external_id=external_id.strip(),
         display_name=display_name.strip(),
@@ -146,8 +141,10 @@ def update_patient(*, patient: Patient, by: Any, changes: dict[str, Any]) -> Pat
         elif name == "preference":
             value = value or Preference.NONE
         setattr(locked, name, value)
-    if "birth_date" in changes and locked.birth_date is not None and locked.birth_date > today:
-        raise ValidationError({"birth_date": ["The birth date is in the future."]})
+    if "birth_date" in changes:
+        errors = clinical_date_errors(today, birth_date=locked.birth_date)
+        if errors:
+            raise ValidationError(errors)
     _check_course_record(locked, today)
     _full_clean(locked)
     if changes:
@@ -212,9 +209,8 @@ def start_phase(
         errors["stage"] = [f"Choose one of {', '.join(Stage.values)}."]
     if therapy and therapy not in Therapy.values:
         errors["therapy"] = [f"Choose one of {', '.join(Therapy.values)}."]
-    if started_on > timezone.localdate():
-        errors["started_on"] = ["A phase cannot start in the future."]
-    elif patient.birth_date and started_on < patient.birth_date:
+    errors.update(clinical_date_errors(started_on=started_on))
+    if "started_on" not in errors and patient.birth_date and started_on < patient.birth_date:
         errors["started_on"] = ["A phase cannot start before the patient's birth date."]
     if errors:
         raise ValidationError(errors)
@@ -257,7 +253,8 @@ def add_medication(
     errors: dict[str, list[str]] = {}
     if drug_class not in DRUG_CLASSES:
         errors["drug_class"] = [f"Choose one of {', '.join(DRUG_CLASSES)}."]
-    if stopped_on is not None and stopped_on < started_on:
+    errors.update(clinical_date_errors(started_on=started_on, stopped_on=stopped_on))
+    if stopped_on is not None and stopped_on < started_on and "stopped_on" not in errors:
         errors["stopped_on"] = ["The stop date is before the start date."]
     if not name.strip():
         errors["name"] = ["This field may not be blank."]

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -15,11 +15,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from instruments.services import SubmissionConflict
 from patients.models import AuditEvent
 from patients.selectors import visible_patient
 from patients.services import record_audit
 from reassessment import engine, fidelity, selectors, services
-from reassessment.models import Flag, FlagKind, FlagStatus
+from reassessment.models import Flag, FlagKind, FlagStatus, SelfReportLink
 
 
 class FlagSerializer(serializers.ModelSerializer[Flag]):
@@ -155,6 +156,12 @@ class SelfReportResultSerializer(serializers.Serializer[Any]):
     crisis_message = serializers.CharField(allow_null=True)
 
 
+class SelfReportConflictSerializer(serializers.Serializer[Any]):
+    link = serializers.ListField(child=serializers.CharField(), required=False)
+    client_id = serializers.ListField(child=serializers.CharField(), required=False)
+    crisis_message = serializers.CharField(allow_null=True)
+
+
 class SummaryView(APIView):
     @extend_schema(responses=SummarySerializer)
     def get(self, request: Request, patient_id: int) -> Response:
@@ -216,7 +223,15 @@ class SelfReportView(APIView):
     throttle_scope = "self_report"
 
     @extend_schema(
-        request=SelfReportSerializer, responses={201: SelfReportResultSerializer, 200: SelfReportResultSerializer}
+        request=SelfReportSerializer,
+        responses={
+            201: SelfReportResultSerializer,
+            200: SelfReportResultSerializer,
+            409: OpenApiResponse(
+                SelfReportConflictSerializer,
+                description="The link has taken its one submission (or the same client_id sent other answers).",
+            ),
+        },
     )
     def post(self, request: Request, token: str) -> Response:
         link = selectors.link_for_token(services.hash_token(token), timezone.now())
@@ -225,16 +240,23 @@ class SelfReportView(APIView):
         serializer = SelfReportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        submission = services.submit_self_report(
-            link=link, items=data["items"], client_id=data.get("client_id"), difficulty=data.get("difficulty")
-        )
-        a = submission.assessment
+        answers = [services.Answers(instrument=link.instrument, items=data["items"], difficulty=data.get("difficulty"))]
+        try:
+            report = services.submit_self_report(link=link, answers=answers, client_id=data.get("client_id"))
+        except SubmissionConflict as exc:
+            # 409, not 410: the link still exists and answers a retry of its submission; what clashes is this request.
+            sent = selectors.sent_self_report(SelfReportLink.objects.get(pk=link.pk))
+            body = {**exc.message_dict, "crisis_message": _crisis(sent is not None and sent.crisis, link.patient.language)}
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        a = report.assessments[0]
         body = {
             "id": a.id,
             "instrument": a.instrument,
             "administered_at": a.administered_at,
-            "crisis_message": (
-                selectors.crisis_message(link.patient.language) if submission.suicide_flag is not None else None
-            ),
+            "crisis_message": _crisis(report.crisis, link.patient.language),
         }
-        return Response(body, status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK)
+        return Response(body, status=status.HTTP_201_CREATED if report.created else status.HTTP_200_OK)
+
+
+def _crisis(positive: bool, language: str) -> str | None:
+    return selectors.crisis_message(language) if positive else None

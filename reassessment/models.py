@@ -147,7 +147,11 @@ class Notification(models.Model):
 
 
 class SelfReportLink(models.Model):
-    """A patient's no-login link. Only the SHA-256 of the 256-bit token is stored; the token itself is in the email."""
+    """A patient's no-login link. Only the SHA-256 of the 256-bit token is stored; the token itself is in the email.
+
+    It takes one submission (of all the instruments it carries, DESIGN §2): `submitted_at` is claimed by a
+    conditional update, and the submission's assessments and client_id are kept to answer a retry.
+    """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="self_report_links")
     instrument = models.CharField(max_length=16)
@@ -159,6 +163,9 @@ class SelfReportLink(models.Model):
     )
     reminder = models.ForeignKey(Reminder, on_delete=models.PROTECT, null=True, blank=True, related_name="links")
     last_used_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    client_id = models.CharField(max_length=64, blank=True, help_text="The submission's client_id, if it sent one.")
+    assessments = models.ManyToManyField(Assessment, blank=True, related_name="+")
 
     def __str__(self) -> str:
         return f"link #{self.id} for patient {self.patient_id}"

@@ -80,7 +80,7 @@ def outcomes(
     population = (visible_patients(user) if own_only else aggregate_patients(user)).filter(active=True)
     staff = getattr(user, "is_staff", False)
     patient_count = population.count()
-    facts = active_phase_facts(TreatmentPhase.objects.filter(patient__in=population), today)
+    facts = active_phase_facts(TreatmentPhase.objects.in_effect().filter(patient__in=population), today)
     points = score_points(facts)
     flags = list(
         Flag.objects.filter(patient__in=population, kind="partial_response").values_list(

@@ -19,6 +19,7 @@ from instruments import definitions
 from instruments.models import Assessment
 from patients.models import Medication, Patient, TreatmentPhase
 from patients.selectors import visible_patients
+from patients.validators import EARLIEST_DATE
 from reassessment import engine
 from reassessment.models import SEVERITY_RANK, Flag, FlagStatus, SelfReportLink
 
@@ -92,7 +93,8 @@ def _facts_from_row(row: Sequence[Any], starts: Sequence[date] = ()) -> engine.P
         birth_date=birth_date,
         interval_days=interval,
         instrument=instrument_rules(instrument),
-        course_started_on=min(course, started_on),
+        # An earlier phase of the course dated before 1900 (see PhaseQuerySet.in_effect) must not overflow the window.
+        course_started_on=max(min(course, started_on), EARLIEST_DATE),
         record=_record(*record),
         antidepressant_starts=tuple(starts),
     )
@@ -163,7 +165,7 @@ def score_points(
     if without_phase:
         condition |= Q(patient_id__in=list(without_phase))
     rows = (
-        Assessment.objects.filter(condition, instrument__in=set(wanted.values()))
+        Assessment.objects.in_effect().filter(condition, instrument__in=set(wanted.values()))
         .order_by()  # the engine orders a phase's scores itself; sorting every batch in the database is wasted
         .annotate(suicide_answer=_suicide_answer())
         .values_list(
@@ -323,7 +325,10 @@ def summaries(patients: Sequence[Patient], today: date) -> dict[int, Summary]:
     by_id = {p.id: p for p in patients}
     phases = list(
         with_recent_antidepressant(
-            with_course(TreatmentPhase.objects.filter(patient_id__in=list(by_id), ended_on__isnull=True)), today
+            with_course(
+                TreatmentPhase.objects.in_effect().filter(patient_id__in=list(by_id), ended_on__isnull=True)
+            ),
+            today,
         ).select_related("patient")
     )
     facts = {phase.id: _facts_of(phase) for phase in phases}
@@ -396,7 +401,7 @@ def crisis_message(language: str) -> str:
 
 
 def link_for_token(token_hash: str, now: Any) -> SelfReportLink | None:
-    """A live link by its token's hash; None when unknown or expired."""
+    """A live link by its token's hash (used or not); None when unknown or expired."""
     return (
         SelfReportLink.objects.select_related("patient")
         .filter(token_hash=token_hash, expires_at__gt=now, patient__active=True)
@@ -418,11 +423,45 @@ def due_without_email(today: date) -> int:
 
     A count of where things stand, not of what a run did, so it is the same on every run of the same day.
     """
-    phases = TreatmentPhase.objects.filter(ended_on__isnull=True, patient__active=True, patient__email="")
+    phases = TreatmentPhase.objects.in_effect().filter(ended_on__isnull=True, patient__active=True, patient__email="")
     facts = active_phase_facts(phases, today)
     points = score_points(facts)
     current = rules()
     return sum(1 for f in facts if engine.summarize(f, points.get(f.patient_id, []), today, current).due)
+
+
+def link_instruments(link: SelfReportLink) -> list[str]:
+    """The instruments a link asks for, in the order its form shows them."""
+    return [link.instrument]
+
+
+@dataclass(frozen=True)
+class SelfReport:
+    """What a link's one submission recorded; `created` is False when a request was that submission again."""
+
+    assessments: list[Assessment]
+    created: bool
+    crisis: bool  # a positive suicide item among the answers: the crisis text is shown (again)
+
+
+def sent_self_report(link: SelfReportLink) -> SelfReport | None:
+    """The submission a link took, with whether its answers call for the crisis text; None while it is unused."""
+    if link.submitted_at is None:
+        return None
+    assessments = list(link.assessments.order_by("id"))
+    crisis = any(
+        engine.suicide_finding(
+            patient_id=a.patient_id,
+            assessment_id=a.id,
+            instrument_code=a.instrument,
+            item_number=definitions.get(a.instrument).suicide_item,
+            items=list(a.items),
+        )
+        is not None
+        for a in assessments
+    )
+    return SelfReport(assessments=assessments, created=False, crisis=crisis)
+
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -571,8 +610,10 @@ class PatientRecord:
 
     patient: Patient
     summary: Summary
-    assessments: list[Assessment]  # oldest first, every instrument
+    assessments: list[Assessment]  # oldest first, every instrument, every one ever recorded
+    counted: list[Assessment]  # those that count (Assessment.objects.in_effect()): what the charts draw
     phases: list[TreatmentPhase]  # newest first
+    charted_phases: list[TreatmentPhase]  # those the charts can place (TreatmentPhase.objects.in_effect())
     medications: list[Any]  # active first
     flags: list[Flag]  # open first, then newest first
 
@@ -591,11 +632,18 @@ def patient_record(user: Any, patient_id: object, today: date) -> PatientRecord:
     )
     status_rank = {FlagStatus.OPEN: 0, FlagStatus.ACKNOWLEDGED: 1, FlagStatus.RESOLVED: 2}
     flags.sort(key=lambda f: (status_rank.get(f.status, 3), SEVERITY_RANK[f.severity]))
+    assessments = visible_assessments(user).filter(patient=patient)
+    everything = list(assessments)
+    counted = set(assessments.in_effect().values_list("id", flat=True))
+    phases = list(phases_of(patient).select_related("created_by"))
+    charted = set(phases_of(patient).in_effect().values_list("id", flat=True))
     return PatientRecord(
         patient=patient,
         summary=patient_summary(patient, today),
-        assessments=list(visible_assessments(user).filter(patient=patient)),
-        phases=list(phases_of(patient).select_related("created_by")),
+        assessments=everything,
+        counted=[a for a in everything if a.id in counted],
+        phases=phases,
+        charted_phases=[p for p in phases if p.id in charted],
         medications=list(medications_of(patient, today)),
         flags=flags,
     )
@@ -632,7 +680,11 @@ def options_facts(patient: Patient, today: date) -> OptionsFacts:
     from patients.selectors import medications_in_effect
 
     summary = patient_summary(patient, today)
-    scored = Assessment.objects.filter(patient=patient, administered_on__lte=today).order_by("-administered_at", "-id")
+    scored = (
+        Assessment.objects.in_effect()
+        .filter(patient=patient, administered_on__lte=today)
+        .order_by("-administered_at", "-id")
+    )
     primary = scored.filter(instrument=summary.instrument).first()
     latest = None
     if primary is not None:

@@ -19,14 +19,14 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from instruments import definitions
+from instruments import definitions, scoring
 from instruments.models import Assessment
-from instruments.services import record_assessment
+from instruments.services import SubmissionConflict, record_assessment, same_content
 from patients.models import AuditEvent, Medication, Patient, TreatmentPhase
 from patients.services import add_medication, record_audit, start_phase, update_patient
-from reassessment import engine, notifications
+from reassessment import engine, notifications, selectors
 from reassessment.models import Flag, FlagKind, FlagStatus, Reminder, SelfReportLink, SweepChunk, SweepRun
-from reassessment.selectors import active_phase_facts, rules, score_points, sweep_ranges
+from reassessment.selectors import SelfReport, active_phase_facts, rules, score_points, sweep_ranges
 
 log = logging.getLogger(__name__)
 
@@ -139,24 +139,87 @@ def submit_assessment(
     return Submission(assessment=assessment, created=created, suicide_flag=flag)
 
 
+@dataclass(frozen=True)
+class Answers:
+    """One instrument's answers in a self-report submission (a link may carry several instruments)."""
+
+    instrument: str
+    items: object
+    difficulty: object = None
+
+
+class LinkAlreadyUsed(SubmissionConflict):
+    """A second submission through a link that has taken its one (DESIGN §2)."""
+
+
+LINK_USED = "These answers were already sent through this link; nothing new was saved. Thank you."
+ANSWERS_CHANGED = (
+    "Answers were already sent from this form; these changed answers were not saved. If something has changed, "
+    "please tell your care team."
+)
+
+
 @transaction.atomic
 def submit_self_report(
-    *, link: SelfReportLink, items: object, client_id: str | None = None, difficulty: object = None
-) -> Submission:
-    """A patient's own submission through their link, dated now, on the link's instrument."""
-    now = timezone.now()
-    submission = submit_assessment(
-        patient=link.patient,
-        instrument=link.instrument,
-        items=items,
-        administered_at=now,
-        source="self_report",
-        client_id=client_id,
-        difficulty=difficulty,
-        now=now,
+    *, link: SelfReportLink, answers: Sequence[Answers], client_id: str | None = None, now: datetime | None = None
+) -> SelfReport:
+    """A patient's one submission through their link (all its instruments at once), dated now.
+
+    The link is claimed by a conditional update in the same transaction as the assessments, so two submissions racing
+    save one. Again with the same client_id and the same answers (a double tap, a retry after a lost response) it
+    returns the first; anything else is LinkAlreadyUsed, or SubmissionConflict when the same form sent other answers.
+    """
+    now = now or timezone.now()
+    if client_id is not None and (not isinstance(client_id, str) or not 1 <= len(client_id) <= 64):
+        raise ValidationError({"client_id": ["Enter a text of 1 to 64 characters."]})
+    expected = selectors.link_instruments(link)
+    given = [a.instrument for a in answers]
+    if sorted(given) != sorted(expected):
+        raise ValidationError({"instrument": [f"This link takes answers to {', '.join(expected)}, each once."]})
+    claimed = SelfReportLink.objects.filter(pk=link.pk, submitted_at__isnull=True).update(
+        submitted_at=now, last_used_at=now, client_id=client_id or ""
     )
-    SelfReportLink.objects.filter(pk=link.pk).update(last_used_at=now)
-    return submission
+    if not claimed:
+        return _repeated_self_report(link, answers, client_id)
+    assessments: list[Assessment] = []
+    crisis = False
+    for a in answers:
+        # The link, not the assessment, carries the client_id: a link takes one submission, whatever its instruments.
+        submission = submit_assessment(
+            patient=link.patient,
+            instrument=a.instrument,
+            items=a.items,
+            administered_at=now,
+            source="self_report",
+            difficulty=a.difficulty,
+            now=now,
+        )
+        assessments.append(submission.assessment)
+        crisis = crisis or submission.suicide_flag is not None
+    link.assessments.add(*assessments)
+    return SelfReport(assessments=assessments, created=True, crisis=crisis)
+
+
+def _repeated_self_report(link: SelfReportLink, answers: Sequence[Answers], client_id: str | None) -> SelfReport:
+    sent = selectors.sent_self_report(SelfReportLink.objects.get(pk=link.pk))
+    assert sent is not None  # the link was claimed: its submission is recorded
+    stored_client_id = SelfReportLink.objects.values_list("client_id", flat=True).get(pk=link.pk)
+    if not client_id or client_id != stored_client_id:
+        raise LinkAlreadyUsed({"link": [LINK_USED]})
+    by_instrument = {a.instrument: a for a in sent.assessments}
+    for a in answers:
+        definition = definitions.REGISTRY[a.instrument]
+        try:
+            items = scoring.check_items(definition, a.items)
+            difficulty = scoring.check_extra(definition, "difficulty", a.difficulty)
+        except scoring.AnswersError:
+            raise SubmissionConflict({"client_id": [ANSWERS_CHANGED]}) from None
+        first = by_instrument.get(a.instrument)
+        if first is None or not same_content(
+            first, instrument=a.instrument, items=items, difficulty=difficulty, administered_at=None
+        ):
+            raise SubmissionConflict({"client_id": [ANSWERS_CHANGED]})
+    return sent
 
 
 @transaction.atomic
@@ -439,7 +502,7 @@ def evaluate_facts(facts: Sequence[engine.PhaseFacts], today: date, *, now: date
 
 
 def active_phases() -> Any:
-    return TreatmentPhase.objects.filter(ended_on__isnull=True, patient__active=True)
+    return TreatmentPhase.objects.in_effect().filter(ended_on__isnull=True, patient__active=True)
 
 
 @transaction.atomic

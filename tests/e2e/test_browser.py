@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from instruments.models import Assessment
 from patients.models import TreatmentPhase
 from reassessment.models import Flag
 from reassessment.services import issue_link
@@ -89,3 +90,28 @@ def test_it_takes_a_phone_self_report_to_the_caseload(live_server, transactional
     expect(row.locator(".score")).to_have_text("8")
     expect(row).to_contain_text("Mild")
     desk.close()
+
+
+def test_it_says_already_sent_when_a_used_link_is_opened_again_on_the_phone(
+    live_server, transactional_db, browser, traffic
+):
+    alice = make_clinician("alice")
+    patient = make_patient(alice, "MRN-9", display_name="Pat Again")
+    token = issue_link(patient=patient)[1]
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    form = traffic.watch(phone.new_page())
+    form.goto(f"{live_server.url}/r/{token}/")
+    for number, answer in enumerate(["Several days"] * 8 + ["More than half the days"], start=1):
+        form.locator("fieldset.item").nth(number - 1).get_by_text(answer, exact=True).click()
+    form.get_by_role("button", name="Send my answers").click()
+    expect(form.get_by_role("heading", name="Please reach out now")).to_be_visible()
+
+    # Opened again later (the back button, the email's link): no second form, the crisis text again.
+    form.goto(f"{live_server.url}/r/{token}/")
+    expect(form.get_by_role("heading", name="Please reach out now")).to_be_visible()
+    expect(form.get_by_text("already sent to your care team, thank you")).to_be_visible()
+    expect(form.get_by_role("button", name="Send my answers")).to_have_count(0)
+    assert form.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.close()
+    assert Assessment.objects.filter(patient=patient).count() == 1

@@ -87,7 +87,7 @@ def test_it_shows_the_record_forms_errors_and_saves_nothing(alice, alice_client,
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("episode_onset", "1850-01-01", "Enter a date from 1900 on."),
+        ("episode_onset", "1850-01-01", "Enter a date on or after 1 January 1900."),
         ("diagnosis", "depression", "Enter an ICD-10 code such as F33.1."),
     ],
 )

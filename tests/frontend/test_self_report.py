@@ -150,3 +150,59 @@ def test_it_keeps_the_link_out_of_referrers_and_caches(client, token):
     response = client.get(f"/r/{token}/")
     assert '<meta name="referrer" content="same-origin">' in response.content.decode()
     assert "no-store" in response["Cache-Control"]
+
+
+# --- one submission per link (issue 13 item 1, DESIGN §2) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("item9", "crisis"), [(0, False), (2, True)])
+def test_it_says_already_sent_when_a_used_link_is_opened_again(client, token, item9, crisis):
+    client.post(f"/r/{token}/", answers(1, 1, 1, 1, 1, 1, 1, 1, item9))
+
+    response = Client().get(f"/r/{token}/")  # another browser: the link itself knows, not a session
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "already sent" in page.lower()
+    assert 'name="item_1"' not in page
+    assert (settings.MBC_CRISIS_MESSAGE in page) is crisis
+    assert ("Please reach out now" in page) is crisis
+
+
+def test_it_refuses_a_second_submission_through_a_used_link(client, token):
+    client.post(f"/r/{token}/", answers(2, 2, 2, 2, 2, 1, 0, 0, 2, client_id="page-1"))
+
+    response = client.post(f"/r/{token}/", answers(0, 0, 0, 0, 0, 0, 0, 0, 0, client_id="page-2"))
+
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "Already sent, thank you" in page or "already sent to your care team, thank you" in page
+    assert settings.MBC_CRISIS_MESSAGE in page  # the sent answers had item 9 = 2: the crisis text again
+    assert list(Assessment.objects.values_list("total", flat=True)) == [13]
+    assert Flag.objects.get().status == "open"  # the zeros never became the "latest"
+
+
+def test_it_refuses_changed_answers_from_the_same_page_with_a_message(client, token):
+    client.post(f"/r/{token}/", answers(1, 1, 1, 1, 1, 1, 1, 1, 0, client_id="page-1"))
+
+    response = client.post(f"/r/{token}/", answers(3, 3, 3, 3, 3, 3, 3, 3, 0, client_id="page-1"))
+
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "these changed answers were not saved" in page
+    assert Assessment.objects.get().total == 8
+
+
+def test_it_shows_the_thank_you_page_from_the_link_not_the_session(client, token):
+    client.post(f"/r/{token}/", answers(1, 1, 1, 1, 1, 1, 1, 1, 1))
+    page = Client().get(f"/r/{token}/done/").content.decode()
+    assert "Thank you" in page
+    assert settings.MBC_CRISIS_MESSAGE in page
+
+
+def test_it_records_the_submission_on_the_link(client, token):
+    client.post(f"/r/{token}/", answers(1, 1, 1, 1, 1, 1, 1, 1, 0, client_id="page-1"))
+    link = SelfReportLink.objects.get()
+    assert link.submitted_at is not None
+    assert link.client_id == "page-1"
+    assert list(link.assessments.all()) == list(Assessment.objects.all())

@@ -9,7 +9,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from instruments.models import Assessment
-from instruments.services import record_assessment
+from instruments.services import CLIENT_ID_CONFLICT, record_assessment
 from patients.models import AuditEvent
 from reassessment.models import Flag
 from tests.conftest import NOW, make_patient
@@ -291,15 +291,68 @@ def test_it_refuses_a_client_sent_total_even_when_it_is_right(alice_api, patient
 # --- idempotency ---------------------------------------------------------------------------------------------------
 
 
-def test_it_returns_the_first_assessment_for_a_repeated_client_id(alice_api, patient, frozen):
-    first = alice_api.post(URL, phq9(patient, [1] * 9, client_id="tablet-7"), format="json")
+def test_it_returns_the_first_assessment_for_a_repeated_client_id_with_the_same_content(alice_api, patient, frozen):
+    body = phq9(patient, [1] * 9, client_id="tablet-7", difficulty=2)
+    first = alice_api.post(URL, body, format="json")
 
-    again = alice_api.post(URL, phq9(patient, [3] * 9, client_id="tablet-7"), format="json")
+    again = alice_api.post(URL, body, format="json")
 
     assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert Assessment.objects.count() == 1
+
+
+def test_it_treats_a_date_and_its_noon_as_the_same_administration(alice_api, patient, frozen):
+    first = alice_api.post(URL, phq9(patient, client_id="tablet-7", administered_at="2026-03-10"), format="json")
+    again = alice_api.post(
+        URL, phq9(patient, client_id="tablet-7", administered_at="2026-03-10T12:00:00+00:00"), format="json"
+    )
+    assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["id"] == first.json()["id"]
-    assert again.json()["total"] == 9
-    assert list(Assessment.objects.values_list("total", flat=True)) == [9]
+
+
+# DESIGN §3's table said "the same client_id again returns the first one, 200" whatever was sent; issue 9 item 7 (newer)
+# makes other content a 409: a later item 9 = 3 sent under a reused id was silently lost.
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"items": [1] * 8 + [3]},
+        {"instrument": "hamd17", "items": [0] * 17, "difficulty": None},
+        {"administered_at": "2026-03-11"},
+        {"difficulty": 3},
+    ],
+    ids=["items", "instrument", "administered_at", "difficulty"],
+)
+def test_it_answers_409_to_a_repeated_client_id_with_other_content(alice_api, patient, frozen, change):
+    body = phq9(patient, [1] * 8 + [0], client_id="tablet-7", difficulty=2)
+    first = alice_api.post(URL, body, format="json")
+
+    again = alice_api.post(URL, body | change, format="json")
+
+    assert (first.status_code, again.status_code) == (201, 409)
+    assert again["Content-Type"] == "application/json"
+    assert again.json() == {"client_id": [CLIENT_ID_CONFLICT]}
+    assert "first submission was kept" in again.json()["client_id"][0]
+    assert list(Assessment.objects.values_list("id", "total")) == [(first.json()["id"], 8)]
+    assert not Flag.objects.exists()
+
+
+def test_it_answers_409_to_a_reused_client_id_from_the_clinicians_page_too(alice, patient, frozen):
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(alice)
+    page = f"/patients/{patient.id}/assessments/phq9/"
+    form = {f"phq9-item_{n}": "1" for n in range(1, 9)} | {"phq9-item_9": "0", "phq9-administered_on": "2026-03-10"}
+    form["phq9-client_id"] = "f-1"
+    assert browser.post(page, form).status_code == 302
+
+    response = browser.post(page, form | {"phq9-item_9": "3"})
+
+    assert response.status_code == 400
+    assert "first submission was kept" in response.content.decode()
+    assert Assessment.objects.get().items == [1] * 8 + [0]
+    assert not Flag.objects.exists()
 
 
 def test_it_creates_a_new_assessment_for_the_same_client_id_on_another_patient(alice, alice_api, patient, frozen):

@@ -557,12 +557,63 @@ def test_it_refuses_hamd17_answers_on_a_hamd17_patients_link(alice: Any, frozen:
     assert not Assessment.objects.exists()
 
 
-def test_it_returns_the_first_self_report_for_the_same_client_id(link: tuple[SelfReportLink, str]) -> None:
-    first = self_report(link[1], phq9_items(11), client_id="phone-1")
-    again = self_report(link[1], phq9_items(5), client_id="phone-1")
+def test_it_returns_the_first_self_report_for_the_same_client_id_and_answers(link: tuple[SelfReportLink, str]) -> None:
+    first = self_report(link[1], phq9_items(11), client_id="phone-1", difficulty=1)
+    again = self_report(link[1], phq9_items(11), client_id="phone-1", difficulty=1)
     assert (first.status_code, again.status_code) == (201, 200)
-    assert again.json()["id"] == first.json()["id"]
+    assert again.json() == first.json()
     assert Assessment.objects.get().total == 11
+
+
+# Issue 9 item 7 (newer than DESIGN §3's "returns the first one, 200"): other answers under the same client_id are a
+# 409 that says so, never a 200 that silently drops them.
+@pytest.mark.parametrize("change", [{"items": phq9_items(11, item9=3)}, {"difficulty": 2}], ids=["items", "difficulty"])
+def test_it_answers_409_to_the_same_client_id_with_other_answers(
+    link: tuple[SelfReportLink, str], change: dict[str, Any]
+) -> None:
+    first = self_report(link[1], phq9_items(11), client_id="phone-1", difficulty=1)
+    again = self_report(link[1], **({"items": phq9_items(11), "client_id": "phone-1", "difficulty": 1} | change))
+    assert (first.status_code, again.status_code) == (201, 409)
+    assert again.json() == {"client_id": [services.ANSWERS_CHANGED], "crisis_message": None}
+    assert Assessment.objects.get().total == 11
+    assert not Flag.objects.exists()
+
+
+# Issue 13 item 1: a link takes one submission. 409 rather than 410: the link is still there (a retry of its
+# submission gets 200, an expired or unknown token 404); what clashes is this second request.
+@pytest.mark.parametrize("client_id", [None, "phone-2"])
+def test_it_answers_409_to_a_second_submission_through_a_used_link(
+    link: tuple[SelfReportLink, str], client_id: str | None
+) -> None:
+    extra = {"client_id": client_id} if client_id else {}
+    first = self_report(link[1], phq9_items(11), client_id="phone-1")
+    again = self_report(link[1], phq9_items(3), **extra)
+    assert (first.status_code, again.status_code) == (201, 409)
+    assert again.json() == {"link": [services.LINK_USED], "crisis_message": None}
+    assert Assessment.objects.get().total == 11
+
+
+def test_it_repeats_the_crisis_message_on_a_used_links_409(link: tuple[SelfReportLink, str]) -> None:
+    self_report(link[1], phq9_items(11, item9=2))
+    again = self_report(link[1], phq9_items(0))
+    assert again.status_code == 409
+    assert again.json()["crisis_message"] == settings.MBC_CRISIS_MESSAGE
+    assert Flag.objects.get().kind == "suicide_risk"  # the sent item 9 stays flagged; the zeros were not recorded
+
+
+def test_it_records_the_links_one_submission(link: tuple[SelfReportLink, str]) -> None:
+    response = self_report(link[1], phq9_items(11), client_id="phone-1")
+    stored = SelfReportLink.objects.get(pk=link[0].pk)
+    assert (stored.submitted_at, stored.client_id) == (NOW, "phone-1")
+    assert list(stored.assessments.values_list("id", flat=True)) == [response.json()["id"]]
+    assert Assessment.objects.get().client_id is None  # the link carries it: one submission, any instruments
+
+
+def test_it_takes_a_submission_through_each_reminders_own_link(patient: Patient, frozen: Any) -> None:
+    tokens = [services.issue_link(patient=patient)[1] for _ in range(2)]
+    responses = [self_report(token, phq9_items(total)) for token, total in zip(tokens, (14, 9), strict=True)]
+    assert [r.status_code for r in responses] == [201, 201]
+    assert sorted(Assessment.objects.values_list("total", flat=True)) == [9, 14]
 
 
 @pytest.mark.parametrize("item9", [1, 3])
