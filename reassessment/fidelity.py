@@ -66,7 +66,7 @@ def fidelity(user: Any, today: date) -> Fidelity:
     phase's scores run from day -14 (the baseline window) to today. Gaps are between distinct score days, so a
     paper form and its re-entry on one day are one measurement, not a gap of 0 days.
     """
-    phases = TreatmentPhase.objects.filter(
+    phases = TreatmentPhase.objects.in_effect().filter(
         ended_on__isnull=True, patient__active=True, patient__in=visible_patients(user)
     ).order_by("patient_id", "id")
     facts = active_phase_facts(phases, today)

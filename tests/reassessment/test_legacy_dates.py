@@ -59,7 +59,7 @@ def test_it_computes_the_outcomes_with_a_year_1_phase(alice: Any, legacy: dict[s
     assert selectors.outcomes(alice, TODAY).patients == 2
 
 
-@pytest.mark.parametrize("page", ["/", "/outcomes/", "patient", "summary"])
+@pytest.mark.parametrize("page", ["/", "/outcomes/", "patient", "summary", "/api/v1/outcomes/fidelity/"])
 def test_it_serves_every_page_with_a_year_1_row(alice: Any, legacy: dict[str, Patient], page: str) -> None:
     browser = Client()
     browser.force_login(alice)
