@@ -246,7 +246,8 @@ class SelfReportView(APIView):
         except SubmissionConflict as exc:
             # 409, not 410: the link still exists and answers a retry of its submission; what clashes is this request.
             sent = selectors.sent_self_report(SelfReportLink.objects.get(pk=link.pk))
-            body = {**exc.message_dict, "crisis_message": _crisis(sent is not None and sent.crisis, link.patient.language)}
+            crisis = _crisis(sent is not None and sent.crisis, link.patient.language)
+            body = {**exc.message_dict, "crisis_message": crisis}
             return Response(body, status=status.HTTP_409_CONFLICT)
         a = report.assessments[0]
         body = {

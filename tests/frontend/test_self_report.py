@@ -206,3 +206,12 @@ def test_it_records_the_submission_on_the_link(client, token):
     assert link.submitted_at is not None
     assert link.client_id == "page-1"
     assert list(link.assessments.all()) == list(Assessment.objects.all())
+
+
+def test_it_says_already_sent_in_the_patients_language(client, alice, frozen, settings):
+    patient = make_patient(alice, "MRN-ES", language="es")
+    token = issue_link(patient=patient)[1]
+    client.post(f"/r/{token}/", answers(1, 1, 1, 1, 1, 1, 1, 1, 1))
+    page = Client().get(f"/r/{token}/").content.decode()
+    assert "Sus respuestas ya se enviaron a su equipo de atención, gracias." in page
+    assert settings.MBC_CRISIS_MESSAGE_ES in page
