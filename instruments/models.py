@@ -17,12 +17,16 @@ class Source(models.TextChoices):
 
 
 class AssessmentQuerySet(models.QuerySet["Assessment"]):
-    def in_effect(self) -> AssessmentQuerySet:
-        """The assessments that count: what the rules, charts, summaries, outcomes and the caseload read.
+    # The assessments that count: what the rules, charts, summaries, outcomes and the caseload read. Left out: one
+    # dated before 1900 (a typing slip from before the date check; its date arithmetic overflows).
+    IN_EFFECT = Q(administered_on__gte=EARLIEST_DATE)
 
-        Left out: one dated before 1900 (a typing slip from before the date check; its date arithmetic overflows).
-        """
-        return self.filter(administered_on__gte=EARLIEST_DATE)
+    def in_effect(self) -> AssessmentQuerySet:
+        return self.filter(self.IN_EFFECT)
+
+    def with_in_effect(self) -> AssessmentQuerySet:
+        """Every row, each annotated `in_effect` (for a list that shows them all and charts only those that count)."""
+        return self.annotate(in_effect=models.ExpressionWrapper(self.IN_EFFECT, output_field=models.BooleanField()))
 
 
 class Assessment(models.Model):

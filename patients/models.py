@@ -148,13 +148,17 @@ class Therapy(models.TextChoices):
 
 
 class PhaseQuerySet(models.QuerySet["TreatmentPhase"]):
-    def in_effect(self) -> PhaseQuerySet:
-        """The phases the rules, the caseload and the outcomes compute with: those starting on or after 1900.
+    # The phases the rules, the caseload and the outcomes compute with: those starting on or after 1900. An earlier
+    # start is a typing slip from before the date check (patients.validators); computing its baseline window would
+    # overflow the calendar, so it is left out rather than break everyone's sweep.
+    IN_EFFECT = Q(started_on__gte=EARLIEST_DATE)
 
-        An earlier start is a typing slip from before the date check (patients.validators); computing its baseline
-        window would overflow the calendar, so it is left out rather than break everyone's sweep.
-        """
-        return self.filter(started_on__gte=EARLIEST_DATE)
+    def in_effect(self) -> PhaseQuerySet:
+        return self.filter(self.IN_EFFECT)
+
+    def with_in_effect(self) -> PhaseQuerySet:
+        """Every row, each annotated `in_effect`."""
+        return self.annotate(in_effect=models.ExpressionWrapper(self.IN_EFFECT, output_field=models.BooleanField()))
 
 
 class TreatmentPhase(models.Model):

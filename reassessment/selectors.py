@@ -632,18 +632,15 @@ def patient_record(user: Any, patient_id: object, today: date) -> PatientRecord:
     )
     status_rank = {FlagStatus.OPEN: 0, FlagStatus.ACKNOWLEDGED: 1, FlagStatus.RESOLVED: 2}
     flags.sort(key=lambda f: (status_rank.get(f.status, 3), SEVERITY_RANK[f.severity]))
-    assessments = visible_assessments(user).filter(patient=patient)
-    everything = list(assessments)
-    counted = set(assessments.in_effect().values_list("id", flat=True))
-    phases = list(phases_of(patient).select_related("created_by"))
-    charted = set(phases_of(patient).in_effect().values_list("id", flat=True))
+    everything = list(visible_assessments(user).filter(patient=patient).with_in_effect())
+    phases = list(phases_of(patient).with_in_effect().select_related("created_by"))
     return PatientRecord(
         patient=patient,
         summary=patient_summary(patient, today),
         assessments=everything,
-        counted=[a for a in everything if a.id in counted],
+        counted=[a for a in everything if a.in_effect],
         phases=phases,
-        charted_phases=[p for p in phases if p.id in charted],
+        charted_phases=[p for p in phases if p.in_effect],
         medications=list(medications_of(patient, today)),
         flags=flags,
     )

@@ -14,7 +14,7 @@ from django.test import Client
 
 from instruments.models import Assessment
 from patients.models import Patient, TreatmentPhase
-from reassessment import selectors, services
+from reassessment import outcomes, selectors, services
 from reassessment.models import Flag
 from tests.conftest import TODAY, make_patient, phq9_items
 
@@ -56,7 +56,7 @@ def test_it_lists_the_caseload_with_a_year_1_phase(alice: Any, legacy: dict[str,
 
 
 def test_it_computes_the_outcomes_with_a_year_1_phase(alice: Any, legacy: dict[str, Patient]) -> None:
-    assert selectors.outcomes(alice, TODAY).patients == 2
+    assert outcomes.outcomes(alice, TODAY).patients == 2
 
 
 @pytest.mark.parametrize("page", ["/", "/outcomes/", "patient", "summary", "/api/v1/outcomes/fidelity/"])
