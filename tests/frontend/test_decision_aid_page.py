@@ -277,3 +277,11 @@ def test_it_is_reachable_from_the_form_and_the_thank_you_page(client, alice, fro
     done_page = client.get(f"/r/{token}/done/").content.decode()
     assert f'href="{options_url(token)}"' in done_page
     assert label in done_page
+
+
+def test_it_stays_readable_after_the_links_one_submission(client, patient, token):
+    client.post(f"/r/{token}/", {**{f"item_{n}": "1" for n in range(1, 10)}, "client_id": "c-once"})
+    assert "already" in client.get(f"/r/{token}/").content.decode().lower()  # the form itself takes no more
+    response = client.get(options_url(token))
+    assert response.status_code == 200
+    assert shows(response.content.decode(), EN.title)
