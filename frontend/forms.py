@@ -150,7 +150,13 @@ class CaseloadFilterForm(forms.Form):
             "category": data.get("category", ""),
             "sort": data.get("sort") or "attention",
             "descending": bool(data.get("desc")),
+            "page": self.page(),
         }
+
+    def page(self) -> int:
+        """The page asked for (1 when missing or not a number; the selector clamps it to the last page)."""
+        raw = str(self.data.get("page", "") or "")
+        return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
 
 
 def item_field_name(number: int) -> str:

@@ -82,6 +82,7 @@ def _columns(request: HttpRequest, sort: str, descending: bool) -> list[dict[str
             params = request.GET.copy()
             params["sort"] = key
             params.pop("desc", None)
+            params.pop("page", None)  # a new order starts on its first page
             if key == sort and not descending:
                 params["desc"] = "on"
             column["url"] = "?" + params.urlencode()
@@ -110,6 +111,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
         drill = {"label": outcome_label(key), "since": since, "until": until, "key": key}
     data = selectors.caseload(request.user, today, **filters)
     more_open = filters["sort"] != "attention" or any(filters[k] for k in ("modality", "category", "descending"))
+    pager = request.GET.copy()
+    pager.pop("page", None)
     record_audit(
         user=request.user, action=AuditEvent.Action.LIST, what="caseload", patient_ids=[r.patient.id for r in data.rows]
     )
@@ -124,6 +127,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "drill": drill,
             "more_open": more_open,
             "columns": _columns(request, filters["sort"], filters["descending"]),
+            "page_query": pager.urlencode(),
         },
     )
 

@@ -203,3 +203,81 @@ class SweepChunk(models.Model):
 
     def __str__(self) -> str:
         return f"sweep chunk #{self.id} (patients {self.first_patient_id}-{self.last_patient_id})"
+
+
+class PatientStatus(models.Model):
+    """Where a patient stands, stored: the caseload reads pages of these instead of running the engine per view.
+
+    Written only by services.refresh_statuses, which every path that changes a patient's standing calls (submission,
+    phase, medication, flag raised/acknowledged/resolved, patient record change, the daily sweep). What moves with
+    the date alone (phase week, due, overdue) is derived at read time from the stored dates, and the daily sweep
+    refreshes every row, so a row is never more than a day behind the engine and exact once the sweep has run.
+    """
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, primary_key=True, related_name="status_row")
+    computed_on = models.DateField()  # the clinic-local day the engine was asked about
+    instrument = models.CharField(max_length=16)
+    phase = models.ForeignKey(TreatmentPhase, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    modality = models.CharField(max_length=16, blank=True)
+    stage = models.CharField(max_length=16, blank=True)
+    phase_started_on = models.DateField(null=True, blank=True)
+    category = models.CharField(max_length=24, default="no_phase")
+    latest_total = models.SmallIntegerField(null=True, blank=True)  # the latest score, else the baseline
+    improvement_pct = models.FloatField(null=True, blank=True)
+    next_due_on = models.DateField(null=True, blank=True)
+    overdue_on = models.DateField(null=True, blank=True)  # next_due_on + the interval in force
+    due = models.BooleanField(default=False)  # the engine's answer on computed_on
+    overdue = models.BooleanField(default=False)
+    open_flags = models.PositiveIntegerField(default=0)
+    top_severity = models.PositiveSmallIntegerField(default=len(SEVERITY_RANK))  # SEVERITY_RANK; 4 = no open flag
+    suicide_risk = models.BooleanField(default=False)  # an open suicide_risk flag
+    summary = models.JSONField(default=dict)  # the engine's summary and recommended start, as the page shows them
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["category"]),
+            models.Index(fields=["suicide_risk", "top_severity"]),
+            models.Index(fields=["next_due_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"status of patient {self.patient_id}"
+
+
+def encode_summary(value: object) -> object:
+    """JSON of the engine's frozen dataclasses (tagged with their class name), dates as ISO strings."""
+    import dataclasses
+    from datetime import date, datetime
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: encode_summary(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"__type__": type(value).__name__, **fields}
+    if isinstance(value, datetime):
+        return {"__type__": "datetime", "value": value.isoformat()}
+    if isinstance(value, date):
+        return {"__type__": "date", "value": value.isoformat()}
+    if isinstance(value, (list, tuple)):
+        return [encode_summary(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): encode_summary(v) for k, v in value.items()}
+    return value
+
+
+def decode_summary(value: object) -> object:
+    """The inverse of encode_summary: the engine's dataclasses again (tuples where the engine keeps tuples)."""
+    from datetime import date, datetime
+
+    from reassessment import engine
+
+    if isinstance(value, list):
+        return tuple(decode_summary(v) for v in value)
+    if not isinstance(value, dict):
+        return value
+    kind = value.get("__type__")
+    if kind == "date":
+        return date.fromisoformat(value["value"])
+    if kind == "datetime":
+        return datetime.fromisoformat(value["value"])
+    fields = {k: decode_summary(v) for k, v in value.items() if k != "__type__"}
+    return getattr(engine, str(kind))(**fields) if kind else fields

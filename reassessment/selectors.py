@@ -11,9 +11,24 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, DateField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.expressions import OrderBy
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, Lower
 
 from instruments import definitions
 from instruments.models import Assessment
@@ -341,20 +356,42 @@ def summaries(patients: Sequence[Patient], today: date) -> dict[int, Summary]:
         scores = points.get(p.id, [])
         phase = phase_of.get(p.id)
         f = facts[phase.id] if phase is not None else None
-        instrument = f.instrument if f is not None else instrument_rules(p.primary_instrument)
+        if phase is not None and f is not None:
+            result[p.id] = summary_of_facts(f, scores, today, current, phase=phase)
+            continue
+        instrument = instrument_rules(p.primary_instrument)
         recommended = engine.course_start(
-            patient=patient_facts(p), phase=f, scores=scores, instrument=instrument, today=today, rules=current
+            patient=patient_facts(p), phase=None, scores=scores, instrument=instrument, today=today, rules=current
         )
-        result[p.id] = Summary(
-            instrument=instrument.code,
-            phase=phase,
-            result=engine.summarize(f, scores, today, current) if f is not None else None,
-            recommended=recommended,
-            course_baseline=(
-                engine.course_baseline(f, scores, current) if f is not None and f.stage != "acute" else None
-            ),
-        )
+        result[p.id] = Summary(instrument=instrument.code, phase=None, result=None, recommended=recommended)
     return result
+
+
+def summary_of_facts(
+    f: engine.PhaseFacts,
+    scores: Sequence[engine.ScorePoint],
+    today: date,
+    current: engine.Rules,
+    *,
+    phase: TreatmentPhase | None = None,
+    result: engine.PhaseSummary | None = None,
+) -> Summary:
+    """A patient's summary from their active phase's facts and scores: the page and the sweep read it alike.
+
+    `result`: the engine's summary when the caller already has it (the sweep's evaluate_phase).
+    """
+    return Summary(
+        instrument=f.instrument.code,
+        phase=phase
+        or TreatmentPhase(
+            id=f.phase_id, patient_id=f.patient_id, modality=f.modality, stage=f.stage, started_on=f.started_on
+        ),
+        result=result or engine.summarize(f, scores, today, current),
+        recommended=engine.course_start(
+            patient=f.record, phase=f, scores=scores, instrument=f.instrument, today=today, rules=current
+        ),
+        course_baseline=engine.course_baseline(f, scores, current) if f.stage != "acute" else None,
+    )
 
 
 def _facts_of(phase: TreatmentPhase) -> engine.PhaseFacts:
@@ -522,33 +559,111 @@ class CaseloadRow:
             first.setdefault(f.kind, f)
         return [(f, counts[kind]) for kind, f in first.items()]
 
-    def sort_key(self, sort: str) -> tuple[Any, ...]:
-        r = self.summary.result
-        name = (self.patient.display_name.casefold(), self.patient.id)
-        missing = float("inf")
-        if sort == "name":
-            return name
-        if sort == "external_id":
-            return (self.patient.external_id.casefold(), self.patient.id)
-        if sort == "latest":  # highest score first; no score last
-            return (-(r.latest.total) if r and r.latest else missing, *name)
-        if sort == "improvement":  # least improved first: those are the decisions to make
-            return (r.improvement_pct if r and r.improvement_pct is not None else missing, *name)
-        if sort == "next_due":
-            return (r.next_due_on.toordinal() if r else missing, *name)
-        if sort == "week":
-            return (-(r.week) if r else missing, *name)
-        # attention: suicide risk, then the most severe open flag, then overdue, then due, then name.
-        rank = min((SEVERITY_RANK[f.severity] for f in self.flags), default=len(SEVERITY_RANK))
-        return (not self.suicide_risk, rank, not self.overdue, not self.due, *name)
+
+CASELOAD_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
 class Caseload:
-    rows: list[CaseloadRow]  # filtered and sorted
+    rows: list[CaseloadRow]  # one page of the filtered, sorted caseload
     total: int  # patients on the caseload before filtering
     counts: dict[str, int]  # flagged, suicide_risk, due, overdue over the whole caseload
     urgent: list[CaseloadRow]  # patients with an open suicide-risk flag, whatever the filters
+    matching: int = 0  # patients matching the filters, on every page
+    page: int = 1
+    pages: int = 1
+    page_size: int = CASELOAD_PAGE_SIZE
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+def _due_now(today: date) -> Case:
+    """Due today, from the stored status: the engine's answer of its day, or the due date reached since."""
+    return Case(
+        When(status_row__computed_on__gte=today, then=F("status_row__due")),
+        When(Q(status_row__due=True) | Q(status_row__next_due_on__lte=today), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def _overdue_now(today: date) -> Case:
+    return Case(
+        When(status_row__computed_on__gte=today, then=F("status_row__overdue")),
+        When(Q(status_row__overdue=True) | Q(status_row__overdue_on__lte=today), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def _caseload_order(sort: str, descending: bool) -> list[OrderBy]:
+    """SQL ordering of the caseload; `descending` reverses every key (missing values then come first)."""
+    name = [(Lower("display_name"), True), (F("id"), True)]
+    keys: list[tuple[Any, bool]]
+    if sort == "name":
+        keys = name
+    elif sort == "external_id":
+        keys = [(Lower("external_id"), True), (F("id"), True)]
+    elif sort == "latest":  # highest score first; no score last
+        keys = [(F("status_row__latest_total"), False), *name]
+    elif sort == "improvement":  # least improved first: those are the decisions to make
+        keys = [(F("status_row__improvement_pct"), True), *name]
+    elif sort == "next_due":
+        keys = [(F("status_row__next_due_on"), True), *name]
+    elif sort == "week":  # the longest-running phase first
+        keys = [(F("status_row__phase_started_on"), True), *name]
+    else:  # attention: suicide risk, then the most severe open flag, then overdue, then due, then name
+        keys = [(F("suicide_now"), False), (F("severity_now"), True), (F("overdue_now"), False),
+                (F("due_now"), False), *name]
+    order = []
+    for expression, ascending in keys:
+        up = ascending != descending
+        nulls = {"nulls_first": True} if descending else {"nulls_last": True}
+        order.append(expression.asc(**nulls) if up else expression.desc(**nulls))
+    return order
+
+
+def _caseload_row(patient: Patient, today: date, flags: list[Flag]) -> CaseloadRow:
+    """A caseload row from the patient's stored status, with what moves with the date derived for `today`."""
+    from dataclasses import replace
+
+    from reassessment.models import PatientStatus, decode_summary
+
+    status: PatientStatus | None = getattr(patient, "status_row", None)
+    if status is None:  # never refreshed yet: a new patient, no phase, no flag
+        summary = Summary(instrument=patient.primary_instrument, phase=None, result=None)
+        return CaseloadRow(patient=patient, summary=summary, flags=flags)
+    stored = decode_summary(status.summary) if status.summary else {}
+    assert isinstance(stored, dict)
+    result = stored.get("result")
+    if isinstance(result, engine.PhaseSummary) and status.phase_started_on is not None:
+        fresh = status.computed_on >= today
+        result = replace(
+            result,
+            week=(today - status.phase_started_on).days // 7 + 1,
+            due=status.due if fresh else status.due or (status.next_due_on is not None and today >= status.next_due_on),
+            overdue=status.overdue
+            if fresh
+            else status.overdue or (status.overdue_on is not None and today >= status.overdue_on),
+        )
+    else:
+        result = None
+    recommended = stored.get("recommended")
+    course_baseline = stored.get("course_baseline")
+    summary = Summary(
+        instrument=status.instrument,
+        phase=status.phase if result is not None else None,
+        result=result,
+        recommended=recommended if isinstance(recommended, engine.StartRecommendation) else None,
+        course_baseline=course_baseline if isinstance(course_baseline, engine.ScorePoint) else None,
+    )
+    return CaseloadRow(patient=patient, summary=summary, flags=flags)
 
 
 def caseload(
@@ -564,44 +679,77 @@ def caseload(
     sort: str = "attention",
     descending: bool = False,
     patient_ids: Collection[int] | None = None,
+    page: int = 1,
+    page_size: int = CASELOAD_PAGE_SIZE,
 ) -> Caseload:
-    """The user's active patients with summaries and open flags: four queries whatever their number.
+    """One page of the user's active patients, read from their stored statuses: five queries whatever their number.
 
-    Search (name or external id) and the filters narrow the rows; the counts are over the whole caseload.
+    Search (name or external id), the filters and the sort run in the database over the whole caseload; the counts
+    are over the whole caseload; the page's rows and the urgent list carry their open flags (one query).
     """
-    patients = list(visible_patients(user).filter(active=True).order_by("display_name", "id"))
-    by_patient = summaries(patients, today)
-    flags = open_flags_by_patient(p.id for p in patients)
-    rows = [CaseloadRow(patient=p, summary=by_patient[p.id], flags=flags.get(p.id, [])) for p in patients]
-    counts = {
-        "flagged": sum(1 for r in rows if r.flags),
-        "suicide_risk": sum(1 for r in rows if r.suicide_risk),
-        "due": sum(1 for r in rows if r.due),
-        "overdue": sum(1 for r in rows if r.overdue),
-    }
-    urgent = [r for r in rows if r.suicide_risk]
-    needle = search.strip().casefold()
+    base = (
+        visible_patients(user)
+        .filter(active=True)
+        .annotate(
+            due_now=_due_now(today),
+            overdue_now=_overdue_now(today),
+            suicide_now=Coalesce(F("status_row__suicide_risk"), Value(False)),
+            severity_now=Coalesce(F("status_row__top_severity"), Value(len(SEVERITY_RANK))),
+            flags_now=Coalesce(F("status_row__open_flags"), Value(0)),
+            category_now=Coalesce(F("status_row__category"), Value("no_phase")),
+        )
+    )
+    counts = base.aggregate(
+        total=Count("id"),
+        flagged=Count("id", filter=Q(flags_now__gt=0)),
+        suicide_risk=Count("id", filter=Q(suicide_now=True)),
+        due=Count("id", filter=Q(due_now=True)),
+        overdue=Count("id", filter=Q(overdue_now=True)),
+    )
+    total = counts.pop("total")
+    rows = base
+    needle = search.strip()
     if needle:
-        rows = [
-            r
-            for r in rows
-            if needle in r.patient.display_name.casefold() or needle in r.patient.external_id.casefold()
-        ]
+        rows = rows.filter(Q(display_name__icontains=needle) | Q(external_id__icontains=needle))
     if patient_ids is not None:  # the patients behind an outcomes figure
-        rows = [r for r in rows if r.patient.id in patient_ids]
+        rows = rows.filter(id__in=list(patient_ids))
     if flagged:
-        rows = [r for r in rows if r.flags]
+        rows = rows.filter(flags_now__gt=0)
     if due:
-        rows = [r for r in rows if r.due]
+        rows = rows.filter(due_now=True)
     if overdue:
-        rows = [r for r in rows if r.overdue]
+        rows = rows.filter(overdue_now=True)
     if modality:
-        rows = [r for r in rows if r.summary.phase is not None and r.summary.phase.modality == modality]
+        rows = rows.filter(status_row__modality=modality, status_row__phase__isnull=False)
     if category:
-        rows = [r for r in rows if r.category == category]
+        rows = rows.filter(category_now=category)
+    narrowed = needle or flagged or due or overdue or modality or category or patient_ids is not None
+    matching = rows.count() if narrowed else total
+    pages = max(1, -(-matching // page_size))
+    page = min(max(1, page), pages)
     sort = sort if sort in CASELOAD_SORTS else "attention"
-    rows.sort(key=lambda r: r.sort_key(sort), reverse=descending)
-    return Caseload(rows=rows, total=len(patients), counts=counts, urgent=urgent)
+    related = ("status_row", "status_row__phase")
+    page_patients = list(
+        rows.select_related(*related).order_by(*_caseload_order(sort, descending))[
+            (page - 1) * page_size : page * page_size
+        ]
+    )
+    urgent_patients = (
+        list(base.filter(suicide_now=True).select_related(*related).order_by(Lower("display_name"), "id"))
+        if counts["suicide_risk"]
+        else []
+    )
+    flags = open_flags_by_patient({p.id for p in page_patients} | {p.id for p in urgent_patients})
+    return Caseload(
+        rows=[_caseload_row(p, today, flags.get(p.id, [])) for p in page_patients],
+        total=total,
+        counts=counts,
+        urgent=[_caseload_row(p, today, flags.get(p.id, [])) for p in urgent_patients],
+        matching=matching,
+        page=page,
+        pages=pages,
+        page_size=page_size,
+    )
 
 
 @dataclass(frozen=True)

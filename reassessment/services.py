@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from instruments import definitions, scoring
@@ -25,8 +25,28 @@ from instruments.services import SubmissionConflict, record_assessment, same_con
 from patients.models import AuditEvent, Medication, Patient, TreatmentPhase
 from patients.services import add_medication, record_audit, start_phase, update_patient
 from reassessment import engine, notifications, selectors
-from reassessment.models import Flag, FlagKind, FlagStatus, Reminder, SelfReportLink, SweepChunk, SweepRun
-from reassessment.selectors import SelfReport, active_phase_facts, rules, score_points, sweep_ranges
+from reassessment.models import (
+    SEVERITY_RANK,
+    Flag,
+    FlagKind,
+    FlagStatus,
+    PatientStatus,
+    Reminder,
+    SelfReportLink,
+    SweepChunk,
+    SweepRun,
+    encode_summary,
+)
+from reassessment.selectors import (
+    SelfReport,
+    Summary,
+    active_phase_facts,
+    rules,
+    score_points,
+    summaries,
+    summary_of_facts,
+    sweep_ranges,
+)
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +154,9 @@ def submit_assessment(
         record_audit(
             user=entered_by, action=action, what="assessment", patient_ids=[patient.id], object_id=assessment.id
         )
-        if evaluate:
+        if evaluate:  # a bulk import refreshes through the one evaluation per patient it queues
+            # The caseload shows the new score (and any suicide flag) at once; the queued check adds what it finds.
+            refresh_statuses(patient_ids=[patient.id])
             transaction.on_commit(lambda: enqueue_evaluation(patient.id))
     return Submission(assessment=assessment, created=created, suicide_flag=flag)
 
@@ -230,6 +252,7 @@ def change_phase(
     phase = start_phase(
         patient=patient, by=by, modality=modality, stage=stage, started_on=started_on, therapy=therapy, notes=notes
     )
+    refresh_statuses(patient_ids=[patient.id])
     transaction.on_commit(lambda: enqueue_evaluation(patient.id))
     return phase
 
@@ -238,6 +261,7 @@ def change_phase(
 def change_patient(*, patient: Patient, by: Any, changes: dict[str, Any]) -> Patient:
     """Change a patient's record fields; the checks re-run for the patient (DESIGN §3: PATCH /patients/{id}/)."""
     patient = update_patient(patient=patient, by=by, changes=changes)
+    refresh_statuses(patient_ids=[patient.id])
     transaction.on_commit(lambda: enqueue_evaluation(patient.id))
     return patient
 
@@ -319,9 +343,12 @@ def record_medication(
 
 
 def check_medications(*, patient: Patient, today: date) -> list[Flag]:
-    """The medication checks of one patient for today, synchronously (a medication saved, stopped or changed)."""
+    """The medication checks of one patient for today, synchronously (a medication saved, stopped or changed);
+    then the patient's stored status (a medication can change the interval in force and the open flags)."""
     findings = engine.serotonergic_findings(list(_active_serotonergic([patient.id], today)), today, rules())
-    return [raise_flag(f)[0] for f in findings]
+    flags = [raise_flag(f)[0] for f in findings]
+    refresh_statuses(patient_ids=[patient.id])
+    return flags
 
 
 _FLAG_COLUMNS = ("patient", "phase", "assessment", "kind", "severity", "recommendation", "evidence", "dedupe_key")
@@ -485,20 +512,118 @@ def _resolve_overdue(active: Mapping[int, engine.PhaseSummary | None], now: date
     ).update(status=FlagStatus.RESOLVED, resolved_at=now)
 
 
-def evaluate_facts(facts: Sequence[engine.PhaseFacts], today: date, *, now: datetime | None = None) -> Counts:
-    """Run the engine over loaded phase facts and persist what it finds (the shared core of task and sweep)."""
+def evaluate_facts(
+    facts: Sequence[engine.PhaseFacts],
+    today: date,
+    *,
+    now: datetime | None = None,
+    summaries: dict[int, Summary] | None = None,
+) -> Counts:
+    """Run the engine over loaded phase facts and persist what it finds (the shared core of task and sweep).
+
+    With `summaries`, also fills it with each patient's summary read from the same facts and scores, for
+    refresh_statuses (so the sweep reads every score once).
+    """
     now = now or timezone.now()
     points = score_points(facts)
     current = rules()
     findings: list[engine.Finding] = []
     active: dict[int, engine.PhaseSummary | None] = {}
     for f in facts:
-        evaluation = engine.evaluate_phase(f, points.get(f.patient_id, []), today, current)
+        scores = points.get(f.patient_id, [])
+        evaluation = engine.evaluate_phase(f, scores, today, current)
         findings.extend(evaluation.findings)
         active[f.patient_id] = evaluation.summary
+        if summaries is not None:
+            summaries[f.patient_id] = summary_of_facts(f, scores, today, current, result=evaluation.summary)
     counts = _persist(findings, active=active, now=now)
     counts.phases += len(facts)
     return counts
+
+
+_STATUS_FIELDS = (
+    "computed_on", "instrument", "phase_id", "modality", "stage", "phase_started_on", "category", "latest_total",
+    "improvement_pct", "next_due_on", "overdue_on", "due", "overdue", "open_flags", "top_severity", "suicide_risk",
+    "summary",
+)
+
+
+def _status_row(patient_id: int, summary: Summary, flags: list[tuple[str, str, int]], today: date) -> PatientStatus:
+    r = summary.result
+    phase = summary.phase if r is not None else None
+    point = (r.latest or r.baseline) if r is not None else None
+    return PatientStatus(
+        patient_id=patient_id,
+        computed_on=today,
+        instrument=summary.instrument,
+        phase_id=phase.id if phase is not None else None,
+        modality=phase.modality if phase is not None else "",
+        stage=phase.stage if phase is not None else "",
+        phase_started_on=phase.started_on if phase is not None else None,
+        category=r.category if r is not None else "no_phase",
+        latest_total=point.total if point is not None else None,
+        improvement_pct=r.improvement_pct if r is not None else None,
+        next_due_on=r.next_due_on if r is not None else None,
+        overdue_on=r.next_due_on + timedelta(days=r.interval_days) if r is not None else None,
+        due=bool(r and r.due),
+        overdue=bool(r and r.overdue),
+        open_flags=sum(n for _, _, n in flags),
+        top_severity=min((SEVERITY_RANK[sev] for _, sev, _ in flags), default=len(SEVERITY_RANK)),
+        suicide_risk=any(kind == FlagKind.SUICIDE_RISK for kind, _, _ in flags),
+        summary=encode_summary(
+            {"result": r, "recommended": summary.recommended, "course_baseline": summary.course_baseline}
+        ),
+    )
+
+
+def refresh_statuses(
+    *, patient_ids: Iterable[int], computed: Mapping[int, Summary] | None = None, computed_on: date | None = None
+) -> int:
+    """Store where each patient stands today (PatientStatus): the one writer, called by every path that changes it.
+
+    Always as of the clinic's real today: a check run for another day (run_reassessment --today, seed_demo's
+    history) never stores a view of the past. `computed`: summaries the caller already read from the same data for
+    `computed_on` (the sweep), used when that is today; the others are read here with the selector the patient page
+    uses. Open flags are counted in one query; only rows that changed are written (one upsert), so a steady-state
+    sweep writes nothing. Returns the number of rows written.
+    """
+    today = timezone.localdate()
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return 0
+    if computed_on != today:
+        computed = None
+    computed = dict(computed or {})
+    missing = [pid for pid in ids if pid not in computed]
+    if missing:
+        computed.update(summaries(list(Patient.objects.filter(id__in=missing)), today))
+    flags: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+    open_rows = (
+        Flag.objects.filter(patient_id__in=ids, status=FlagStatus.OPEN)
+        .order_by()
+        .values_list("patient_id", "kind", "severity")
+        .annotate(n=Count("id"))
+    )
+    for pid, kind, severity, n in open_rows:
+        flags[pid].append((kind, severity, n))
+    stored = PatientStatus.objects.filter(patient_id__in=ids).values_list("patient", *_STATUS_FIELDS)
+    existing = {row[0]: row[1:] for row in stored}
+    changed = []
+    for pid in ids:
+        if pid not in computed:
+            continue  # no such patient
+        row = _status_row(pid, computed[pid], flags.get(pid, []), today)
+        values = tuple(getattr(row, f) for f in _STATUS_FIELDS)
+        if existing.get(pid) != values:
+            changed.append(row)
+    if changed:
+        PatientStatus.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["patient"],
+            update_fields=[*_STATUS_FIELDS, "updated_at"],
+        )
+    return len(changed)
 
 
 def active_phases() -> Any:
@@ -507,10 +632,13 @@ def active_phases() -> Any:
 
 @transaction.atomic
 def evaluate_patient(patient_id: int, *, today: date | None = None) -> Counts:
-    """The on-submit check of one patient (the Celery task calls this)."""
+    """The on-submit check of one patient (the Celery task calls this); then its stored status."""
     today = today or timezone.localdate()
     facts = active_phase_facts(active_phases().filter(patient_id=patient_id), today)
-    return evaluate_facts(facts, today)
+    computed: dict[int, Summary] = {}
+    counts = evaluate_facts(facts, today, summaries=computed)
+    refresh_statuses(patient_ids=[patient_id], computed=computed, computed_on=today)
+    return counts
 
 
 def check_patients(
@@ -524,13 +652,14 @@ def check_patients(
     counts = Counts()
     last_phase_id = 0
     in_range = {"patient_id__gte": first_patient_id, "patient_id__lte": last_patient_id}
+    computed: dict[int, Summary] = {}
     while True:
         facts = active_phase_facts(
             active_phases().filter(id__gt=last_phase_id, **in_range).order_by("id")[:batch_size], today
         )
         if not facts:
             break
-        counts.add(evaluate_facts(facts, today))
+        counts.add(evaluate_facts(facts, today, summaries=computed))
         last_phase_id = facts[-1].phase_id
     patient_ids = list(
         Patient.objects.filter(active=True, id__gte=first_patient_id, id__lte=last_patient_id)
@@ -539,6 +668,8 @@ def check_patients(
     )
     if patient_ids:
         counts.add(check_serotonergic(day=today, patient_ids=patient_ids))
+        # The date moving on: every patient's stored status is refreshed daily (only changed rows are written).
+        refresh_statuses(patient_ids=patient_ids, computed=computed, computed_on=today)
     return counts
 
 
@@ -610,6 +741,7 @@ def acknowledge_flag(*, flag: Flag, by: Any, note: str = "") -> Flag:
     record_audit(
         user=by, action=AuditEvent.Action.UPDATE, what="flag", patient_ids=[flag.patient_id], object_id=flag.pk
     )
+    refresh_statuses(patient_ids=[flag.patient_id])
     flag.refresh_from_db()
     return flag
 

@@ -364,6 +364,7 @@ class Command(BaseCommand):
             facts = selectors.active_phase_facts(services.active_phases().filter(patient_id__in=ids), today)
             counts = services.evaluate_facts(facts, today)
             counts.add(services.check_serotonergic(day=today, patient_ids=ids))
+            services.refresh_statuses(patient_ids=ids)  # the caseload's stored rows, as the daily sweep would
         raised = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.flags.items())) or "none new"
         self.stdout.write(f"Demo caseload: {created} patients created, {len(ids) - created} already there.")
         self.stdout.write(f"Flags raised today: {raised}.")
