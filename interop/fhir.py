@@ -152,7 +152,7 @@ def full_url(kind: str, *key: object) -> str:
     return f"urn:uuid:{uuid.uuid5(_NAMESPACE, '/'.join([kind, *map(str, key)]))}"
 
 
-def _entry(url: str, resource: dict[str, Any]) -> dict[str, Any]:
+def entry(url: str, resource: dict[str, Any]) -> dict[str, Any]:
     resource["id"] = url.removeprefix("urn:uuid:")
     return {"fullUrl": url, "resource": resource}
 
@@ -187,7 +187,7 @@ def patient_resource(*, patient_id: int, external_id: str, display_name: str, bi
     return resource
 
 
-def _subject(patient_url: str, external_id: str) -> dict[str, Any]:
+def subject_reference(patient_url: str, external_id: str) -> dict[str, Any]:
     return {"reference": patient_url, "identifier": {"system": IDENTIFIER_SYSTEM, "value": external_id}}
 
 
@@ -236,7 +236,7 @@ def observation_entries(a: AssessmentFacts, subject: dict[str, Any], response_ur
     for item, score in zip(d.items, a.items, strict=True):
         coding = answer_coding(d, item, score)
         members.append(
-            _entry(
+            entry(
                 full_url("observation", a.id, "item", item.number),
                 {"resourceType": "Observation", **common, "code": {"coding": [item_coding(d, item)]},
                  "valueCodeableConcept": {"coding": [coding], "text": coding["display"]}},
@@ -244,7 +244,7 @@ def observation_entries(a: AssessmentFacts, subject: dict[str, Any], response_ur
         )
     band = d.band_for(a.total)
     members.append(
-        _entry(
+        entry(
             full_url("observation", a.id, "total"),
             {
                 "resourceType": "Observation",
@@ -255,7 +255,7 @@ def observation_entries(a: AssessmentFacts, subject: dict[str, Any], response_ur
             },
         )
     )
-    panel = _entry(
+    panel = entry(
         full_url("observation", a.id),
         {
             "resourceType": "Observation",

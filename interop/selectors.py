@@ -28,12 +28,12 @@ def exportable_assessments(patients: Any) -> Any:
 def assessment_entries(patient: Patient, assessments: list[Assessment]) -> list[dict[str, Any]]:
     """QuestionnaireResponse and Observations of each assessment, referring to the patient's Patient entry."""
     patient_url = fhir.full_url("patient", patient.id)
-    subject = fhir._subject(patient_url, patient.external_id)
+    subject = fhir.subject_reference(patient_url, patient.external_id)
     entries: list[dict[str, Any]] = []
     for a in assessments:
         facts = _facts(a)
         response_url = fhir.full_url("questionnaire-response", a.id)
-        entries.append(fhir._entry(response_url, fhir.response_resource(facts, subject)))
+        entries.append(fhir.entry(response_url, fhir.response_resource(facts, subject)))
         entries.extend(fhir.observation_entries(facts, subject, response_url))
     return entries
 
@@ -42,9 +42,9 @@ def patient_bundle(user: Any, patient_id: object, *, today: date, now: datetime)
     """The patient (of the user's care teams) as a FHIR Bundle of type collection."""
     patient = visible_patient(user, patient_id)
     patient_url = fhir.full_url("patient", patient.id)
-    subject = fhir._subject(patient_url, patient.external_id)
+    subject = fhir.subject_reference(patient_url, patient.external_id)
     entries = [
-        fhir._entry(
+        fhir.entry(
             patient_url,
             fhir.patient_resource(
                 patient_id=patient.id, external_id=patient.external_id, display_name=patient.display_name,
@@ -57,7 +57,7 @@ def patient_bundle(user: Any, patient_id: object, *, today: date, now: datetime)
     stage_labels = dict(Stage.choices)
     for phase in reversed(list(phases_of(patient))):
         entries.append(
-            fhir._entry(
+            fhir.entry(
                 fhir.full_url("care-plan", phase.id),
                 fhir.care_plan_resource(
                     modality=phase.modality, modality_label=modality_labels[phase.modality],
@@ -69,7 +69,7 @@ def patient_bundle(user: Any, patient_id: object, *, today: date, now: datetime)
     for med in medications_of(patient, today):
         active = med.started_on <= today and (med.stopped_on is None or med.stopped_on >= today)
         entries.append(
-            fhir._entry(
+            fhir.entry(
                 fhir.full_url("medication-statement", med.id),
                 fhir.medication_statement_resource(
                     name=med.name, drug_class=med.drug_class, dose=med.dose, started_on=med.started_on,
