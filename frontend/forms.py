@@ -8,12 +8,13 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from instruments.definitions import Definition
+from instruments.definitions import Definition, self_rated
 from patients.drug_classes import DRUG_CLASSES
 from patients.models import Modality, Preference, Stage, Therapy
 from reassessment.selectors import CASELOAD_SORTS, CATEGORIES
@@ -269,6 +270,16 @@ class PatientRecordForm(forms.Form):
     episode_onset = forms.DateField(label="Current episode began", required=False, widget=DateInput)
     preference = forms.ChoiceField(label="The patient's preference", choices=Preference.choices,
                                    initial=Preference.NONE)
+    language = forms.ChoiceField(
+        label="Language of the patient's pages", required=False,
+        choices=lambda: [("", "The browser's language"), *settings.LANGUAGES],
+    )
+    link_instruments = forms.MultipleChoiceField(
+        label="Questionnaires on the patient's links", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=lambda: [(d.code, d.short_name) for d in self_rated()],
+        help_text="Tick several to ask them on one visit (e.g. PHQ-9 and GAD-7). None ticked: the primary instrument "
+        "(or the PHQ-9 when it is clinician-rated).",
+    )
 
 
 class AcknowledgeForm(forms.Form):

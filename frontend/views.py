@@ -305,7 +305,8 @@ def _course_record(patient: Any, today: Any) -> dict[str, bool]:
 
 
 def _record_initial(patient: Any) -> dict[str, Any]:
-    return {name: getattr(patient, name) for name in ("diagnosis", "prior_episodes", "episode_onset", "preference")}
+    names = ("diagnosis", "prior_episodes", "episode_onset", "preference", "language", "link_instruments")
+    return {name: getattr(patient, name) for name in names}
 
 
 @login_required

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -494,6 +495,13 @@ def instrument_choices() -> list[tuple[str, str]]:
 
 def self_rated() -> list[Definition]:
     return [d for d in REGISTRY.values() if d.rater == "self"]
+
+
+def link_instruments(primary: str, chosen: Sequence[str] = ()) -> tuple[Definition, ...]:
+    """The instruments a patient's link carries: the clinician's choice of self-rated ones, in its order; else the
+    primary one if self-rated, else PHQ-9 (DESIGN §2). A clinician-rated instrument is never on a link."""
+    picked = tuple(REGISTRY[c] for c in dict.fromkeys(chosen) if c in REGISTRY and REGISTRY[c].rater == "self")
+    return picked or (self_report_instrument(primary),)
 
 
 def self_report_instrument(primary: str) -> Definition:

@@ -33,6 +33,7 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
             "primary_instrument",
             "reminder_interval_days",
             "language",
+            "link_instruments",
             "prior_episodes",
             "episode_onset",
             "preference",

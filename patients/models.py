@@ -70,6 +70,12 @@ class Patient(models.Model):
         default=default_language,
         help_text="The language of the patient's pages; blank: the browser's (Accept-Language).",
     )
+    link_instruments = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The self-rated instruments the patient's links carry, in order (e.g. phq9, gad7); empty: the "
+        "primary instrument if self-rated, else the PHQ-9.",
+    )
     reminder_interval_days = models.PositiveSmallIntegerField(
         default=28, validators=[MinValueValidator(7), MaxValueValidator(56)]
     )

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from instruments import definitions
 from patients.drug_classes import DRUG_CLASSES, is_serotonergic_class
 from patients.models import (
     AuditEvent,
@@ -51,6 +52,22 @@ def _full_clean(instance: Any, exclude: list[str] | None = None) -> None:
     instance.full_clean(exclude=exclude, validate_unique=True, validate_constraints=False)
 
 
+def _check_link_instruments(patient: Patient) -> None:
+    """A list of distinct self-rated instrument codes (a clinician-rated one is never on a link, DESIGN §2)."""
+    value = patient.link_instruments
+    self_rated = [d.code for d in definitions.self_rated()]
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        raise ValidationError({"link_instruments": ["Give a list of instrument codes, e.g. [\"phq9\", \"gad7\"]."]})
+    wrong = [code for code in value if code not in self_rated]
+    if wrong:
+        choose = ", ".join(self_rated)
+        raise ValidationError(
+            {"link_instruments": [f"Not a self-rated instrument: {', '.join(wrong)}. Choose from {choose}."]}
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError({"link_instruments": ["Name each instrument once."]})
+
+
 def _check_course_record(patient: Patient, today: date) -> None:
     """DESIGN §2b: prior_episodes a whole number >= 0; episode_onset neither in the future nor before 1900."""
     errors: dict[str, list[str]] = {}
@@ -79,6 +96,7 @@ def create_patient(
     prior_episodes: int | None = None,
     episode_onset: date | None = None,
     preference: str = Preference.NONE,
+    link_instruments: list[str] | None = None,
 ) -> Patient:
     """Create a patient; the creator joins the care team in their usual role."""
     errors = clinical_date_errors(birth_date=birth_date)
@@ -96,8 +114,10 @@ def create_patient(
         prior_episodes=prior_episodes,
         episode_onset=episode_onset,
         preference=preference or Preference.NONE,
+        link_instruments=list(link_instruments or []),
     )
     _check_course_record(patient, timezone.localdate())
+    _check_link_instruments(patient)
     _full_clean(patient)
     try:
         with transaction.atomic():
@@ -122,6 +142,7 @@ EDITABLE_FIELDS = (
     "episode_onset",
     "preference",
     "language",
+    "link_instruments",
 )
 
 
@@ -146,6 +167,7 @@ def update_patient(*, patient: Patient, by: Any, changes: dict[str, Any]) -> Pat
         if errors:
             raise ValidationError(errors)
     _check_course_record(locked, today)
+    _check_link_instruments(locked)
     _full_clean(locked)
     if changes:
         locked.save(update_fields=list(changes))

@@ -155,3 +155,36 @@ def test_it_refuses_a_language_the_patients_pages_do_not_speak(alice_api, frozen
     assert r.status_code == 400
     assert "language" in r.json()
     assert not Patient.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(["hamd17"], "Not a self-rated instrument: hamd17"), (["phq9", "phq9"], "Name each instrument once."),
+     ("phq9", "Give a list of instrument codes"), (["bdi2"], "Not a self-rated instrument: bdi2")],
+)
+def test_it_refuses_link_instruments_that_cannot_go_on_a_link(alice_api, patient, frozen, value, message):
+    r = alice_api.patch(f"/api/v1/patients/{patient.id}/", {"link_instruments": value}, format="json")
+
+    assert r.status_code == 400, r.content
+    assert message in r.json()["link_instruments"][0]
+    patient.refresh_from_db()
+    assert patient.link_instruments == []
+
+
+def test_it_keeps_the_clinicians_choice_of_link_instruments(alice_api, patient, frozen):
+    r = alice_api.patch(f"/api/v1/patients/{patient.id}/", {"link_instruments": ["gad7", "phq9"]}, format="json")
+
+    assert r.status_code == 200, r.content
+    patient.refresh_from_db()
+    assert patient.link_instruments == ["gad7", "phq9"]
+    assert [d.code for d in definitions.link_instruments(patient.primary_instrument, patient.link_instruments)] == [
+        "gad7", "phq9"
+    ]
+
+
+@pytest.mark.parametrize(("primary", "chosen", "carried"), [
+    ("phq9", [], ["phq9"]), ("hamd17", [], ["phq9"]), ("gad7", [], ["gad7"]), ("hamd17", ["pcl5"], ["pcl5"]),
+    ("phq9", ["hamd17", "gad7"], ["gad7"]),
+])
+def test_it_carries_the_chosen_self_rated_instruments_else_the_default(primary, chosen, carried):
+    assert [d.code for d in definitions.link_instruments(primary, chosen)] == carried
