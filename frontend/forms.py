@@ -169,10 +169,13 @@ class InstrumentForm(forms.Form):
 
     client_id = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, definition: Definition, *args: Any, with_date: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, definition: Definition, *args: Any, with_date: bool = True, numbered_summary: bool = False, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("initial", {}).setdefault("client_id", new_client_id())
         super().__init__(*args, **kwargs)
         self.definition = definition
+        self.numbered_summary = numbered_summary  # several instruments on one page: "GAD-7, question 2"
         if with_date:
             self.fields["administered_on"] = forms.DateField(
                 label="Date administered", widget=DateInput, initial=timezone.localdate
@@ -205,6 +208,10 @@ class InstrumentForm(forms.Form):
         """How the error summary names a field: "Question 5" for an item, else its label."""
         for item in self.definition.items:
             if name == item_field_name(item.number):
+                if self.numbered_summary:
+                    return _("%(instrument)s, question %(number)s") % {
+                        "instrument": self.definition.short_name, "number": item.number
+                    }
                 return _("Question %(number)s") % {"number": item.number}
         return str(self.fields[name].label)
 
@@ -228,6 +235,56 @@ class InstrumentForm(forms.Form):
     def difficulty(self) -> int | None:
         value = self.cleaned_data.get("difficulty")
         return int(value) if value is not None else None
+
+
+class SelfReportForms:
+    """The forms of one self-report link: one InstrumentForm per instrument it carries, sent together.
+
+    One instrument keeps the plain field names (item_1 ...); several get each its code as prefix (gad7-item_1 ...),
+    and the first form's client_id names the whole submission.
+    """
+
+    def __init__(self, definitions_: list[Definition], data: Any = None) -> None:
+        several = len(definitions_) > 1
+        self.forms = [
+            InstrumentForm(d, data, with_date=False, prefix=d.code if several else None, numbered_summary=several)
+            for d in definitions_
+        ]
+        for form in self.forms[1:]:
+            del form.fields["client_id"]  # the page sends one client_id, the first form's
+
+    def is_valid(self) -> bool:
+        return all([form.is_valid() for form in self.forms])  # every form validated: all their errors shown
+
+    @property
+    def client_id(self) -> str | None:
+        return self.forms[0].cleaned_data.get("client_id") or None
+
+    @property
+    def client_id_field(self) -> forms.BoundField:
+        return self.forms[0]["client_id"]
+
+    @property
+    def is_bound(self) -> bool:
+        return self.forms[0].is_bound
+
+    def errors(self) -> list[ErrorLink]:
+        return [link for form in self.forms for link in error_links(form)]
+
+    def only_missing_answers(self) -> bool:
+        return all(form.only_missing_answers() for form in self.forms if form.errors)
+
+    def question_count(self) -> int:
+        return sum(len(form.definition.items) for form in self.forms)
+
+    def answered(self) -> int:
+        return sum(
+            1 for form in self.forms for field in form.item_fields()
+            if form.is_bound and field.value() not in (None, "")
+        )
+
+    def apply_errors(self, error: ValidationError) -> None:
+        apply_service_errors(self.forms[0], error)
 
 
 class ImportForm(forms.Form):

@@ -154,7 +154,10 @@ class SelfReportLink(models.Model):
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="self_report_links")
-    instrument = models.CharField(max_length=16)
+    instrument = models.CharField(max_length=16, help_text="The first of `instruments`.")
+    instruments = models.JSONField(
+        default=list, help_text="The self-rated instruments the link asks, in order (Patient.link_instruments)."
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()

@@ -752,9 +752,11 @@ def issue_link(
     """A new self-report link; returns (link, token). The token is shown once and stored only as its hash."""
     now = now or timezone.now()
     token = secrets.token_urlsafe(32)  # URL-safe base64 of 32 random bytes (256 bits)
+    carried = [d.code for d in definitions.link_instruments(patient.primary_instrument, patient.link_instruments)]
     link = SelfReportLink.objects.create(
         patient=patient,
-        instrument=definitions.self_report_instrument(patient.primary_instrument).code,
+        instrument=carried[0],
+        instruments=carried,
         token_hash=hash_token(token),
         expires_at=now + timedelta(days=settings.MBC_SELF_REPORT_LINK_DAYS),
         created_by=by if getattr(by, "is_authenticated", False) else None,
