@@ -35,6 +35,7 @@ from frontend.forms import (
     PatientRecordForm,
     PhaseForm,
     PreferenceForm,
+    SelfReportForms,
     apply_service_errors,
     error_links,
     phase_initial,
@@ -640,13 +641,16 @@ def self_report(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _self_report_form(request: HttpRequest, token: str, link: Any, language: str) -> HttpResponse:
-    definition = definitions.get(link.instrument).in_language(language)
+    carried = [definitions.get(code).in_language(language) for code in selectors.link_instruments(link)]
     if request.method == "POST":
-        form = InstrumentForm(definition, request.POST, with_date=False)
-        if form.is_valid():
-            answers = [services.Answers(instrument=definition.code, items=form.answers(), difficulty=form.difficulty())]
+        forms = SelfReportForms(carried, request.POST)
+        if forms.is_valid():
+            answers = [
+                services.Answers(instrument=form.definition.code, items=form.answers(), difficulty=form.difficulty())
+                for form in forms.forms
+            ]
             try:
-                services.submit_self_report(link=link, answers=answers, client_id=form.cleaned_data["client_id"])
+                services.submit_self_report(link=link, answers=answers, client_id=forms.client_id)
             except SubmissionConflict as exc:
                 # One submission per link: a second one is refused and says so, never dropped silently.
                 link.refresh_from_db()
@@ -654,30 +658,34 @@ def _self_report_form(request: HttpRequest, token: str, link: Any, language: str
                 message = _(services.ANSWERS_CHANGED) if changed else ""
                 return _sent(request, link, language, again=True, message=message, status=409)
             except ValidationError as exc:
-                apply_service_errors(form, exc)
+                forms.apply_errors(exc)
             else:
                 return redirect("self-report-done", token=token)
         status = 400
     elif link.submitted_at is not None:
         return _sent(request, link, language, again=True)
     else:
-        form = InstrumentForm(definition, with_date=False)
+        forms = SelfReportForms(carried)
         status = 200
         record_audit(
             user=None, action=AuditEvent.Action.VIEW, what="self_report_form", patient_ids=[link.patient_id],
             object_id=link.id,
         )
+    questions = forms.question_count()
     return render(
         request,
         "frontend/self_report.html",
         {
-            "form": form,
-            "definition": definition,
-            "errors": error_links(form),
+            "forms": forms,
+            "form": forms.forms[0],
+            "definition": carried[0],
+            "errors": forms.errors(),
             "error_title": (
-                _("Please answer every question") if form.only_missing_answers() else _("Please check your answers")
+                _("Please answer every question") if forms.only_missing_answers() else _("Please check your answers")
             ),
-            "answered": sum(1 for field in form.item_fields() if form.is_bound and field.value() not in (None, "")),
+            "answered": forms.answered(),
+            "questions": questions,
+            "minutes": max(2, round(questions / 4)),  # about 15 seconds a question
         },
         status=status,
     )

@@ -149,10 +149,16 @@ class SummarySerializer(serializers.Serializer[Any]):
     recommended_start = RecommendedStartSerializer(allow_null=True)
 
 
-class SelfReportResultSerializer(serializers.Serializer[Any]):
+class SavedAssessmentSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     instrument = serializers.CharField()
+
+
+class SelfReportResultSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(help_text="The first saved assessment (the link's first questionnaire).")
+    instrument = serializers.CharField()
     administered_at = serializers.DateTimeField()
+    assessments = SavedAssessmentSerializer(many=True, help_text="Every questionnaire of the link, as saved.")
     crisis_message = serializers.CharField(allow_null=True)
 
 
@@ -200,10 +206,20 @@ class FidelityView(APIView):
         return Response(FidelitySerializer(figures.as_dict()).data)
 
 
-class SelfReportSerializer(serializers.Serializer[Any]):
+class InstrumentAnswersSerializer(serializers.Serializer[Any]):
+    instrument = serializers.CharField()
     items = serializers.JSONField(help_text="Answers as whole numbers, in item order.")
-    client_id = serializers.CharField(required=False, allow_null=True, max_length=64)
     difficulty = serializers.JSONField(required=False, allow_null=True)
+
+
+class SelfReportSerializer(serializers.Serializer[Any]):
+    """A link with one instrument takes `items` (and `difficulty`); a link with several takes `answers`, one entry
+    per instrument it carries."""
+
+    items = serializers.JSONField(required=False, help_text="Answers as whole numbers, in item order.")
+    difficulty = serializers.JSONField(required=False, allow_null=True)
+    answers = InstrumentAnswersSerializer(many=True, required=False)
+    client_id = serializers.CharField(required=False, allow_null=True, max_length=64)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         refused = {
@@ -211,6 +227,10 @@ class SelfReportSerializer(serializers.Serializer[Any]):
         }
         if refused:
             raise serializers.ValidationError(refused)
+        if ("items" in attrs) == ("answers" in attrs):
+            raise serializers.ValidationError(
+                {"items": ["Send `items` (a link with one questionnaire) or `answers` (one per questionnaire)."]}
+            )
         return attrs
 
 
@@ -240,7 +260,15 @@ class SelfReportView(APIView):
         serializer = SelfReportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        answers = [services.Answers(instrument=link.instrument, items=data["items"], difficulty=data.get("difficulty"))]
+        if "answers" in data:
+            answers = [
+                services.Answers(instrument=a["instrument"], items=a["items"], difficulty=a.get("difficulty"))
+                for a in data["answers"]
+            ]
+        else:
+            answers = [
+                services.Answers(instrument=link.instrument, items=data["items"], difficulty=data.get("difficulty"))
+            ]
         try:
             report = services.submit_self_report(link=link, answers=answers, client_id=data.get("client_id"))
         except SubmissionConflict as exc:
@@ -254,6 +282,7 @@ class SelfReportView(APIView):
             "id": a.id,
             "instrument": a.instrument,
             "administered_at": a.administered_at,
+            "assessments": [{"id": x.id, "instrument": x.instrument} for x in report.assessments],
             "crisis_message": _crisis(report.crisis, link.patient.language),
         }
         return Response(body, status=status.HTTP_201_CREATED if report.created else status.HTTP_200_OK)

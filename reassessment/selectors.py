@@ -468,8 +468,8 @@ def due_without_email(today: date) -> int:
 
 
 def link_instruments(link: SelfReportLink) -> list[str]:
-    """The instruments a link asks for, in the order its form shows them."""
-    return [link.instrument]
+    """The instruments a link asks for, in the order its form shows them (links from before the list: their one)."""
+    return list(link.instruments) or [link.instrument]
 
 
 @dataclass(frozen=True)

@@ -121,3 +121,24 @@ def test_it_refuses_answers_that_are_not_the_links_instruments_through_the_api(b
 
     assert r.status_code == 400, r.content
     assert not Assessment.objects.exists()
+
+
+def test_it_lets_the_clinician_choose_the_links_questionnaires_and_language_on_the_patient_page(alice, frozen):
+    patient = make_patient(alice, "MRN-4")
+    client = Client()
+    client.force_login(alice)
+    page = client.get(f"/patients/{patient.id}/").content.decode()
+    assert 'name="record-link_instruments" value="gad7"' in page
+    assert 'name="record-link_instruments" value="hamd17"' not in page  # never a clinician-rated one
+
+    r = client.post(
+        f"/patients/{patient.id}/record/",
+        {"record-diagnosis": "F41.1", "record-prior_episodes": "", "record-episode_onset": "",
+         "record-preference": "none", "record-language": "es", "record-link_instruments": ["phq9", "gad7"]},
+    )
+
+    assert r.status_code == 302
+    patient.refresh_from_db()
+    assert (patient.language, patient.link_instruments) == ("es", ["phq9", "gad7"])
+    link, _ = issue_link(patient=patient)
+    assert link.instruments == ["phq9", "gad7"]

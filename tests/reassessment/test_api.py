@@ -472,6 +472,7 @@ def test_it_accepts_a_phq9_through_a_link_without_login(link: tuple[SelfReportLi
     assert response.json() == {
         "id": assessment.id,
         "instrument": "phq9",
+        "assessments": [{"id": assessment.id, "instrument": "phq9"}],
         "administered_at": "2026-03-12T10:00:00Z",
         "crisis_message": None,
     }

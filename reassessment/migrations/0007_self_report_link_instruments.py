@@ -13,7 +13,7 @@ def carry_the_one_instrument(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reassessment', '0005_notification_schedule'),
+        ('reassessment', '0006_self_report_link_submission'),
     ]
 
     operations = [
