@@ -81,7 +81,7 @@ class QuestionnaireResponseImportView(APIView):
 
     @extend_schema(
         request={FHIR_JSON: {"type": "object"}, "application/json": {"type": "object"}},
-        responses={201: FHIR_OBJECT, 200: FHIR_OBJECT, 400: FHIR_OBJECT, 404: FHIR_OBJECT},
+        responses={201: FHIR_OBJECT, 200: FHIR_OBJECT, 400: FHIR_OBJECT, 404: FHIR_OBJECT, 409: FHIR_OBJECT},
         summary="Import a completed QuestionnaireResponse (PHQ-9, GAD-7) from another system.",
     )
     def post(self, request: Request) -> Response:
@@ -95,7 +95,9 @@ class QuestionnaireResponseImportView(APIView):
         try:
             submission = services.import_questionnaire_response(data=data, by=request.user)
         except fhir.FhirInputError as exc:
-            code = status.HTTP_404_NOT_FOUND if exc.code == "not-found" else status.HTTP_400_BAD_REQUEST
+            code = {"not-found": status.HTTP_404_NOT_FOUND, "conflict": status.HTTP_409_CONFLICT}.get(
+                exc.code, status.HTTP_400_BAD_REQUEST
+            )
             return Response(fhir.operation_outcome(exc.issues, code=exc.code), status=code)
         a = submission.assessment
         patient = Patient.objects.get(pk=a.patient_id)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from instruments import definitions, scoring
 from instruments.models import Source
-from instruments.services import parse_administered_at
+from instruments.services import SubmissionConflict, parse_administered_at
 from interop import fhir
 from patients.models import Patient
 from patients.selectors import visible_patients
@@ -57,6 +57,10 @@ def import_questionnaire_response(*, data: object, by: Any, now: datetime | None
             patient=patient, instrument=parsed.instrument, items=parsed.items, administered_at=parsed.authored,
             source=Source.IMPORT, entered_by=by, client_id=parsed.client_id, difficulty=parsed.difficulty, now=now,
         )
+    except SubmissionConflict as exc:
+        # The same response id sent again with other answers: the first one stays (DESIGN: same client_id and other
+        # content is a conflict).
+        raise fhir.FhirInputError(_outcome_of(exc).issues, code="conflict") from None
     except ValidationError as exc:
         raise _outcome_of(exc) from None
 

@@ -191,3 +191,13 @@ def test_it_round_trips_an_export_into_an_empty_clinic_with_the_same_scores(alic
         "instrument", "items", "total", "severity", "administered_at", "difficulty"))
     assert after == before
     assert set(Assessment.objects.filter(patient=fresh).values_list("source", flat=True)) == {"import"}
+
+
+def test_it_answers_the_same_response_id_with_other_answers_with_a_409(alice_api, patient, frozen):
+    post(alice_api, response([1] * 9))
+
+    r = post(alice_api, response([2] * 9))
+
+    assert r.status_code == 409
+    assert r.json()["issue"][0]["code"] == "conflict"
+    assert list(Assessment.objects.values_list("total", flat=True)) == [9]
