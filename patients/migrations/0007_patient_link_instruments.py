@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0004_clinician_email_high_flags'),
+        ('patients', '0006_new_drug_classes'),
     ]
 
     operations = [
