@@ -13,7 +13,7 @@ def carry_the_one_instrument(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reassessment', '0006_self_report_link_submission'),
+        ('reassessment', '0007_merge_patient_status_and_link_submission'),
     ]
 
     operations = [
