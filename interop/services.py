@@ -25,7 +25,7 @@ from instruments.services import SubmissionConflict, parse_administered_at
 from interop import fhir
 from patients.models import Patient
 from patients.selectors import visible_patients
-from reassessment.services import Submission, enqueue_evaluation, submit_assessment
+from reassessment.services import Submission, enqueue_evaluation, refresh_statuses, submit_assessment
 
 # ---------------------------------------------------------------------------------------------------------------
 # FHIR QuestionnaireResponse in
@@ -304,6 +304,8 @@ def import_assessments_csv(
             report.errors, report.error_count = checked.errors, checked.error_count
             report.created = report.existing = report.suicide_flags = 0
             return report
+        # The caseload's stored status of each patient, now (not only when the queued evaluations run).
+        refresh_statuses(patient_ids=touched)
         for pid in sorted(touched):
             transaction.on_commit(lambda pid=pid: enqueue_evaluation(pid))  # type: ignore[misc]
     return report

@@ -345,3 +345,16 @@ def test_it_links_the_exports_and_the_import_from_the_caseload(alice, frozen):
     assert 'href="/api/v1/export/assessments.csv"' in page
     assert 'href="/api/v1/export/flags.csv"' in page
     assert 'href="/import/"' in page
+
+
+def test_it_updates_the_caseloads_stored_status_of_the_imported_patients(tmp_path, patient, frozen):
+    from datetime import date
+
+    from reassessment.models import PatientStatus
+    from reassessment.services import change_phase
+
+    change_phase(patient=patient, by=None, modality="medication", stage="acute", started_on=date(2026, 2, 25))
+    run(write(tmp_path, GOOD))
+
+    status = PatientStatus.objects.get(patient=patient)
+    assert status.latest_total == 17
