@@ -129,6 +129,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "more_open": more_open,
             "columns": _columns(request, filters["sort"], filters["descending"]),
             "page_query": pager.urlencode(),
+            # Staff keep the schedule running: they see when the daily sweep has not finished for 26 hours.
+            "sweep_late": request.user.is_staff and selectors.sweep_late(timezone.now()),
         },
     )
 

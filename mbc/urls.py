@@ -8,6 +8,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from instruments import api as instruments_api
 from interop import api as interop_api
+from mbc.health import MbcHealthView
 from patients import api as patients_api
 from reassessment import api as reassessment_api
 
@@ -44,6 +45,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    path("health/", MbcHealthView.as_view(), name="health"),
     path("", include("frontend.urls")),
 ]
 

@@ -240,6 +240,36 @@ def sweep_ranges(chunk_patients: int) -> list[tuple[int, int]]:
         return [(int(lo), int(hi)) for lo, hi in cursor.fetchall()]
 
 
+# Beat runs the sweep daily; 26 hours leaves room for a slow run and the change of clocks.
+SWEEP_MAX_AGE = timedelta(hours=26)
+
+
+def last_sweep() -> datetime | None:
+    """When the latest sweep finished (all its chunks), or None when none ever did."""
+    from reassessment.models import SweepRun
+
+    return (
+        SweepRun.objects.filter(finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+
+
+def sweep_late(now: datetime) -> bool:
+    """The daily sweep has not finished within 26 hours (or never): staff see it on the caseload, /health/ fails."""
+    finished = last_sweep()
+    return finished is None or now - finished > SWEEP_MAX_AGE
+
+
+def beat_last_sent() -> datetime | None:
+    """When beat last sent any enabled scheduled task (the reminder outbox runs every 5 minutes)."""
+    from django.db.models import Max
+    from django_celery_beat.models import PeriodicTask
+
+    return PeriodicTask.objects.filter(enabled=True).aggregate(last=Max("last_run_at"))["last"]
+
+
 def _point(view: engine.PointView | None) -> dict[str, Any] | None:
     if view is None:
         return None
