@@ -1,12 +1,12 @@
-"""Benchmark of the caseload page: server time and query count for one clinician with 500 patients.
+"""Benchmark of the caseload page: server time, query count and page size for one clinician with N patients.
 
-    .venv/bin/python bench/caseload.py [--patients 500] [--scores 10] [--requests 20]
+    .venv/bin/python bench/caseload.py [--patients 500,5000] [--scores 10] [--requests 20]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mbc .venv/bin/python bench/caseload.py
 
 Runs in a throwaway test database (SQLite in memory, or test_<name> on PostgreSQL), never the real one. The patients
 get an active phase, `--scores` weekly PHQ-9 totals and the flags the real sweep raises. The times are Django's test
 client requests (the whole request/response cycle in process, no network), median of `--requests` after a warm-up.
-Target: under 200 ms and at most 10 queries.
+Target: the caseload (50 rows a page) under 100 ms median and the same number of queries at 500 and 5,000 patients.
 """
 
 from __future__ import annotations
@@ -99,37 +99,49 @@ def measure(client: Client, path: str, requests: int) -> tuple[float, float, int
     return statistics.median(times), times[int(0.9 * (len(times) - 1))], query_count, len(response.content)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=500)
-    parser.add_argument("--scores", type=int, default=10)
-    parser.add_argument("--requests", type=int, default=20)
-    args = parser.parse_args()
-
-    settings.DEBUG = False  # as in production: no query log kept, no debug pages
+def run(patients: int, scores: int, requests: int) -> None:
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        user = seed(args.patients, args.scores)
+        user = seed(patients, scores)
         client = Client()
         client.force_login(user)
-        vendor = connection.vendor
-        print(f"database: {vendor}; {args.requests} requests each after a warm-up")
+        print(f"database: {connection.vendor}; {patients} patients; {requests} requests each after a warm-up")
         patient_id = Patient.objects.order_by("id").values_list("id", flat=True).first()
         for label, path in (
             ("caseload", "/"),
+            ("caseload, page 2", "/?page=2"),
             ("caseload, flagged filter", "/?flagged=on"),
+            ("caseload, sort by latest", "/?sort=latest&desc=on"),
             ("caseload, search", "/?q=00042"),
             ("patient page", f"/patients/{patient_id}/"),
             ("outcomes", "/outcomes/"),
         ):
-            median, p90, queries, size = measure(client, path, args.requests)
+            median, p90, queries, size = measure(client, path, requests)
             print(
                 f"{label:<26} median {median:7.1f} ms   p90 {p90:7.1f} ms   {queries:3d} queries"
                 f"   {size / 1024:6.0f} KiB"
             )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", default="500", help="comma-separated caseload sizes, e.g. 500,5000")
+    parser.add_argument("--scores", type=int, default=10)
+    parser.add_argument("--requests", type=int, default=20)
+    args = parser.parse_args()
+    try:
+        sizes = [int(n) for n in args.patients.split(",")]
+    except ValueError:
+        parser.error("--patients must be comma-separated whole numbers, e.g. 500,5000.")
+    if any(n < 1 for n in sizes):
+        parser.error("--patients sizes must be at least 1.")
+
+    settings.DEBUG = False  # as in production: no query log kept, no debug pages
+    for n in sizes:
+        run(n, args.scores, args.requests)
 
 
 if __name__ == "__main__":
