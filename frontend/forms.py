@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from instruments.definitions import Definition, self_rated
 from patients.drug_classes import DRUG_CLASSES
 from patients.models import Modality, Preference, Stage, Therapy
+from reassessment.models import FlagSeverity
 from reassessment.selectors import CASELOAD_SORTS, CATEGORIES
 
 CATEGORY_LABELS = {
@@ -298,6 +299,8 @@ class PhaseForm(forms.Form):
     therapy = forms.ChoiceField(label="Therapy", choices=[("", "—"), *Therapy.choices], required=False)
     started_on = forms.DateField(label="Starts on", widget=DateInput, initial=timezone.localdate)
     notes = forms.CharField(label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    # Set by a flag's "Start a combined phase..." link: that flag is resolved with the new phase (DESIGN §2).
+    from_flag = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 SEROTONERGIC_CHOICES = [("", "As its class (default)"), ("yes", "Yes"), ("no", "No")]
@@ -343,6 +346,28 @@ class AcknowledgeForm(forms.Form):
     note = forms.CharField(
         label="Note (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(
+        label="Resolution note (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ConcernForm(forms.Form):
+    """A flag raised by hand: a worry no rule computes (DESIGN §2 clinician_concern)."""
+
+    severity = forms.ChoiceField(label="Severity", choices=FlagSeverity.choices, initial=FlagSeverity.MEDIUM)
+    note = forms.CharField(label="What worries you", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class StopMedicationForm(forms.Form):
+    stopped_on = forms.DateField(label="Stopped on", widget=DateInput, initial=timezone.localdate)
+
+
+class ChangeDoseForm(forms.Form):
+    dose = forms.CharField(label="New dose", max_length=120)
+    on = forms.DateField(label="From", widget=DateInput, initial=timezone.localdate)
 
 
 def phase_initial(modality: str, stage: str, today: date) -> dict[str, Any]:

@@ -26,6 +26,8 @@ from frontend.forms import (
     CATEGORY_LABELS,
     AcknowledgeForm,
     CaseloadFilterForm,
+    ChangeDoseForm,
+    ConcernForm,
     ErrorLink,
     ImportForm,
     InstrumentForm,
@@ -35,7 +37,9 @@ from frontend.forms import (
     PatientRecordForm,
     PhaseForm,
     PreferenceForm,
+    ResolveForm,
     SelfReportForms,
+    StopMedicationForm,
     apply_service_errors,
     error_links,
     phase_initial,
@@ -144,7 +148,19 @@ def _instrument_order(primary: str) -> list[definitions.Definition]:
     return sorted(definitions.REGISTRY.values(), key=lambda d: (d.code != primary, d.code))
 
 
-FORM_TITLES = {"phase": "the new phase", "medication": "the medication", "link": "the self-report link"}
+FORM_TITLES = {
+    "phase": "the new phase",
+    "medication": "the medication",
+    "link": "the self-report link",
+    "concern": "the concern",
+}
+# Forms of one flag or one medication, keyed by prefix-<id>.
+FORM_PREFIX_TITLES = {
+    "ack-": "the acknowledgement",
+    "resolve-": "the resolution",
+    "stop-": "the medication's stop",
+    "dose-": "the dose change",
+}
 
 
 def _form_errors(bound: dict[str, Any]) -> tuple[str, list[ErrorLink]]:
@@ -152,8 +168,8 @@ def _form_errors(bound: dict[str, Any]) -> tuple[str, list[ErrorLink]]:
     for key, form in bound.items():
         if isinstance(form, list):  # a service's messages about a form with no fields (the link button)
             return f"There is a problem with {FORM_TITLES.get(key, 'this form')}", form
-        name = (f"the {_short_name(key)}" if key in definitions.REGISTRY else FORM_TITLES.get(key)) or (
-            "the acknowledgement" if key.startswith("ack-") else ""
+        name = (f"the {_short_name(key)}" if key in definitions.REGISTRY else FORM_TITLES.get(key)) or next(
+            (title for prefix, title in FORM_PREFIX_TITLES.items() if key.startswith(prefix)), ""
         )
         return f"There is a problem with {name or 'this form'}", error_links(form)
     return "", []
@@ -173,7 +189,11 @@ def _render_patient(
 
     start = request.GET.get("start", "")
     if start in Modality.values and "phase" not in bound:
-        phase_form = PhaseForm(prefix="phase", initial=phase_initial(start, current_stage, today))
+        initial = phase_initial(start, current_stage, today)
+        from_flag = request.GET.get("flag", "")
+        if from_flag.isdigit() and any(f.id == int(from_flag) and f.status != "resolved" for f in record.flags):
+            initial["from_flag"] = int(from_flag)
+        phase_form = PhaseForm(prefix="phase", initial=initial)
     else:
         phase_form = bound.get("phase") or PhaseForm(prefix="phase")
 
@@ -221,7 +241,16 @@ def _render_patient(
         if flag.status != "resolved" and target and active is not None and flag.phase_id == active.id:
             quick = {"modality": target, "label": Modality(target).label.lower()}
         ack = bound.get(f"ack-{flag.id}") or AcknowledgeForm(prefix=f"ack-{flag.id}")
-        flags.append({"flag": flag, "quick": quick, "form": ack})
+        resolve = bound.get(f"resolve-{flag.id}") or ResolveForm(prefix=f"resolve-{flag.id}")
+        flags.append({"flag": flag, "quick": quick, "form": ack, "resolve_form": resolve})
+    medications = [
+        {
+            "medication": m,
+            "stop_form": bound.get(f"stop-{m.id}") or StopMedicationForm(prefix=f"stop-{m.id}"),
+            "dose_form": bound.get(f"dose-{m.id}") or ChangeDoseForm(prefix=f"dose-{m.id}"),
+        }
+        for m in record.medications
+    ]
 
     error_title, errors = _form_errors(bound)
     context = {
@@ -241,6 +270,8 @@ def _render_patient(
         "stated_preference": latest_preference(patient),
         "phases": record.phases,
         "medications": record.medications,
+        "medication_rows": medications,
+        "concern_form": bound.get("concern") or ConcernForm(prefix="concern"),
         "flags": flags,
         "open_flags": [f for f in record.flags if f.status == "open"],
         "phase_form": phase_form,
@@ -334,12 +365,21 @@ def start_phase(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = visible_patient(request.user, patient_id)
     form = PhaseForm(request.POST, prefix="phase")
     if form.is_valid():
+        data = dict(form.cleaned_data)
+        flag_id = data.pop("from_flag", None)
+        flag = None
+        if flag_id is not None:
+            flag = selectors.visible_flags(request.user).filter(patient=patient, pk=flag_id).first()
+            if flag is None:
+                raise Http404
         try:
-            services.change_phase(patient=patient, by=request.user, **form.cleaned_data)
+            services.change_phase(patient=patient, by=request.user, from_flag=flag, **data)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
             messages.success(request, "The new phase has started.")
+            if flag is not None:
+                messages.success(request, f"The {flag.get_kind_display().lower()} flag is resolved.")
             return _back(patient.id, "phases")
     return _render_patient(request, patient.id, status=400, bound={"phase": form})
 
@@ -389,6 +429,94 @@ def acknowledge_flag(request: HttpRequest, patient_id: int, flag_id: int) -> Htt
             messages.success(request, f"{flag.get_kind_display()} flag acknowledged.")
             return _back(patient.id, "flags")
     return _render_patient(request, patient.id, status=400, bound={f"ack-{flag.id}": form})
+
+
+def _flag_of(request: HttpRequest, patient_id: int, flag_id: int) -> tuple[Any, Any]:
+    patient = visible_patient(request.user, patient_id)
+    flag = selectors.visible_flags(request.user).filter(patient=patient, pk=flag_id).first()
+    if flag is None:
+        raise Http404
+    return patient, flag
+
+
+@login_required
+@require_POST
+def resolve_flag(request: HttpRequest, patient_id: int, flag_id: int) -> HttpResponse:
+    patient, flag = _flag_of(request, patient_id, flag_id)
+    form = ResolveForm(request.POST, prefix=f"resolve-{flag.id}")
+    if form.is_valid():
+        try:
+            services.resolve_flag(flag=flag, by=request.user, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{flag.get_kind_display()} flag resolved.")
+            return _back(patient.id, "flags")
+    return _render_patient(request, patient.id, status=400, bound={f"resolve-{flag.id}": form})
+
+
+@login_required
+@require_POST
+def raise_concern(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = visible_patient(request.user, patient_id)
+    form = ConcernForm(request.POST, prefix="concern")
+    if form.is_valid():
+        try:
+            services.raise_concern(
+                patient=patient, by=request.user, severity=form.cleaned_data["severity"], note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Your concern is raised as a flag.")
+            return _back(patient.id, "flags")
+    return _render_patient(request, patient.id, status=400, bound={"concern": form})
+
+
+def _medication_of(request: HttpRequest, patient_id: int, medication_id: int) -> Any:
+    from patients.selectors import visible_medication
+
+    return visible_medication(request.user, patient_id, medication_id)
+
+
+@login_required
+@require_POST
+def stop_medication(request: HttpRequest, patient_id: int, medication_id: int) -> HttpResponse:
+    medication = _medication_of(request, patient_id, medication_id)
+    form = StopMedicationForm(request.POST, prefix=f"stop-{medication.id}")
+    if form.is_valid():
+        try:
+            _, flags = services.change_medication(
+                medication=medication, by=request.user, stopped_on=form.cleaned_data["stopped_on"]
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{medication.name} stopped.")
+            if flags:
+                messages.error(request, "Two serotonergic medications are still in effect together: see the flags.")
+            return _back(medication.patient_id, "medications")
+    return _render_patient(request, medication.patient_id, status=400, bound={f"stop-{medication.id}": form})
+
+
+@login_required
+@require_POST
+def change_medication_dose(request: HttpRequest, patient_id: int, medication_id: int) -> HttpResponse:
+    medication = _medication_of(request, patient_id, medication_id)
+    form = ChangeDoseForm(request.POST, prefix=f"dose-{medication.id}")
+    if form.is_valid():
+        try:
+            _, flags = services.change_dose(
+                medication=medication, by=request.user, dose=form.cleaned_data["dose"], on=form.cleaned_data["on"]
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{medication.name}: the new dose is recorded.")
+            if flags:
+                messages.error(request, "Two serotonergic medications are in effect together: a flag was raised.")
+            return _back(medication.patient_id, "medications")
+    return _render_patient(request, medication.patient_id, status=400, bound={f"dose-{medication.id}": form})
 
 
 def _link_key(patient_id: int) -> str:

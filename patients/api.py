@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from patients import selectors, services
-from patients.models import AuditEvent, Medication, Patient, TreatmentPhase
-from reassessment.services import change_patient, change_phase, record_medication
+from patients.models import AuditEvent, Medication, Patient, Therapy, TreatmentPhase
+from reassessment.services import change_dose, change_medication, change_patient, change_phase, record_medication
 
 
 class PatientSerializer(serializers.ModelSerializer[Patient]):
@@ -45,7 +45,18 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
         extra_kwargs = {"external_id": {"validators": []}}
 
 
+class CaseInsensitiveChoiceField(serializers.ChoiceField):
+    """A choice given in any letter case ("CBT" is cbt): DESIGN §2 therapy codes, stored lowercase."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(data.strip().lower() if isinstance(data, str) else data)
+
+
 class PhaseSerializer(serializers.ModelSerializer[TreatmentPhase]):
+    therapy = CaseInsensitiveChoiceField(
+        choices=[("", "none"), *Therapy.choices], required=False, allow_blank=True, default=""
+    )
+
     class Meta:
         model = TreatmentPhase
         fields = ["id", "patient", "modality", "stage", "therapy", "started_on", "ended_on", "notes", "created_at"]
@@ -147,5 +158,45 @@ class MedicationListView(APIView):
         data: dict[str, Any] = dict(serializer.validated_data)
         medication, flags = record_medication(patient=patient, by=request.user, **data)
         body = dict(MedicationSerializer(medication).data)
+        body["flags"] = [flag.id for flag in flags]
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class MedicationUpdateSerializer(serializers.Serializer[Any]):
+    stopped_on = serializers.DateField(required=False, help_text="Not before started_on, not in the future.")
+    dose = serializers.CharField(required=False, allow_blank=True, max_length=120, help_text="A corrected dose.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - {"stopped_on", "dose"})
+        if unknown:
+            raise serializers.ValidationError({name: ["This field cannot be changed here."] for name in unknown})
+        return attrs
+
+
+class ChangeDoseSerializer(serializers.Serializer[Any]):
+    dose = serializers.CharField(max_length=120)
+    on = serializers.DateField(help_text="The first day of the new dose; the old row stops the day before.")
+
+
+class MedicationDetailView(APIView):
+    @extend_schema(request=MedicationUpdateSerializer, responses=MedicationSerializer)
+    def patch(self, request: Request, patient_id: int, medication_id: int) -> Response:
+        medication = selectors.visible_medication(request.user, patient_id, medication_id)
+        serializer = MedicationUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        medication, flags = change_medication(medication=medication, by=request.user, **serializer.validated_data)
+        body = dict(MedicationSerializer(medication).data)
+        body["flags"] = [flag.id for flag in flags]
+        return Response(body)
+
+
+class MedicationDoseView(APIView):
+    @extend_schema(request=ChangeDoseSerializer, responses={201: MedicationSerializer})
+    def post(self, request: Request, patient_id: int, medication_id: int) -> Response:
+        medication = selectors.visible_medication(request.user, patient_id, medication_id)
+        serializer = ChangeDoseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        new, flags = change_dose(medication=medication, by=request.user, **serializer.validated_data)
+        body = dict(MedicationSerializer(new).data)
         body["flags"] = [flag.id for flag in flags]
         return Response(body, status=status.HTTP_201_CREATED)

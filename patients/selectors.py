@@ -65,3 +65,16 @@ def medications_of(patient: Patient, today: date) -> QuerySet[Medication]:
         .annotate(stopped_rank=Case(When(active, then=Value(0)), default=Value(1), output_field=IntegerField()))
         .order_by("stopped_rank", "-started_on", "-id")
     )
+
+
+def visible_medication(user: Any, patient_id: object, medication_id: object) -> Medication:
+    """One medication of one of the user's patients; Http404 otherwise (the patient first, through the one rule)."""
+    patient = visible_patient(user, patient_id)
+    try:
+        pk = int(str(medication_id))
+    except ValueError:
+        raise Http404 from None
+    medication = Medication.objects.filter(patient=patient, pk=pk).select_related("patient").first()
+    if medication is None:
+        raise Http404
+    return medication

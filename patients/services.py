@@ -224,6 +224,7 @@ def start_phase(
     notes: str = "",
 ) -> TreatmentPhase:
     """Start a treatment phase; the active one (if any) ends the day before (DESIGN §2)."""
+    therapy = (therapy or "").strip().lower()  # DESIGN §2: any letter case ("CBT" is cbt), stored lowercase
     errors: dict[str, list[str]] = {}
     if modality not in Modality.values:
         errors["modality"] = [f"Choose one of {', '.join(Modality.values)}."]
@@ -331,3 +332,78 @@ def set_notification_settings(*, user: Any, email_high_flags: bool) -> Clinician
     """A clinician's email settings: high-severity flags on or off (urgent flags always email)."""
     clinician, _ = Clinician.objects.update_or_create(user=user, defaults={"email_high_flags": email_high_flags})
     return clinician
+
+
+@transaction.atomic
+def update_medication(
+    *, medication: Medication, by: Any, stopped_on: date | None = None, dose: str | None = None, today: date
+) -> Medication:
+    """Stop a medication (stopped_on: not before its start, not in the future) and/or correct its recorded dose.
+
+    A dose correction edits the row; a dose *change* from a day on is `change_medication_dose` (a new row).
+    """
+    errors: dict[str, list[str]] = {}
+    if stopped_on is None and dose is None:
+        errors["stopped_on"] = ["Give stopped_on, dose or both."]
+    if stopped_on is not None and stopped_on < medication.started_on:
+        errors["stopped_on"] = [f"The stop date is before the start date ({medication.started_on.isoformat()})."]
+    elif stopped_on is not None and stopped_on > today:
+        errors["stopped_on"] = ["A medication cannot be stopped in the future."]
+    if dose is not None and len(dose.strip()) > 120:
+        errors["dose"] = ["Keep the dose under 120 characters."]
+    if errors:
+        raise ValidationError(errors)
+    fields = []
+    if stopped_on is not None:
+        medication.stopped_on = stopped_on
+        fields.append("stopped_on")
+    if dose is not None:
+        medication.dose = dose.strip()
+        fields.append("dose")
+    medication.save(update_fields=fields)
+    record_audit(
+        user=by, action=AuditEvent.Action.UPDATE, what="medication", patient_ids=[medication.patient_id],
+        object_id=medication.id,
+    )
+    return medication
+
+
+@transaction.atomic
+def change_medication_dose(*, medication: Medication, by: Any, dose: str, on: date, today: date) -> Medication:
+    """DESIGN §2b dose change, one action: the row stops the day before `on`, a new row of the same drug starts on
+    `on` with the new dose (and any planned stop of the old one). Returns the new row."""
+    errors: dict[str, list[str]] = {}
+    if not (dose or "").strip():
+        errors["dose"] = ["Give the new dose."]
+    elif len(dose.strip()) > 120:
+        errors["dose"] = ["Keep the dose under 120 characters."]
+    # Lock the row: two clinicians changing the same dose at once are serialised, the second sees it stopped.
+    current = Medication.objects.select_for_update().get(pk=medication.pk)
+    if on > today:
+        errors["on"] = ["A dose change cannot be in the future."]
+    elif on <= current.started_on:
+        errors["on"] = [f"A dose change must come after the medication's start ({current.started_on.isoformat()})."]
+    elif current.stopped_on is not None and current.stopped_on < on:
+        errors["on"] = [f"This medication was stopped on {current.stopped_on.isoformat()}; record it again instead."]
+    if errors:
+        raise ValidationError(errors)
+    planned_stop = current.stopped_on
+    current.stopped_on = on - timedelta(days=1)
+    current.save(update_fields=["stopped_on"])
+    new = Medication.objects.create(
+        patient_id=current.patient_id,
+        name=current.name,
+        drug_class=current.drug_class,
+        serotonergic=current.serotonergic,
+        dose=dose.strip(),
+        started_on=on,
+        stopped_on=planned_stop,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    for row in (current, new):
+        record_audit(
+            user=by, action=AuditEvent.Action.UPDATE if row is current else AuditEvent.Action.CREATE,
+            what="medication", patient_ids=[current.patient_id], object_id=row.id,
+        )
+    medication.refresh_from_db()
+    return new

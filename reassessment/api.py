@@ -20,7 +20,7 @@ from patients.models import AuditEvent
 from patients.selectors import visible_patient
 from patients.services import record_audit
 from reassessment import engine, fidelity, selectors, services
-from reassessment.models import Flag, FlagKind, FlagStatus, SelfReportLink
+from reassessment.models import Flag, FlagKind, FlagSeverity, FlagStatus, SelfReportLink
 
 
 class FlagSerializer(serializers.ModelSerializer[Flag]):
@@ -41,12 +41,28 @@ class FlagSerializer(serializers.ModelSerializer[Flag]):
             "acknowledged_at",
             "note",
             "resolved_at",
+            "resolved_by",
+            "resolution_note",
+            "raised_by",
         ]
         read_only_fields = fields
 
 
 class AcknowledgeSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ResolveSerializer(serializers.Serializer[Any]):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ConcernSerializer(serializers.Serializer[Any]):
+    """A flag raised by hand (DESIGN §3 POST /flags/)."""
+
+    patient = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=[FlagKind.CLINICIAN_CONCERN.value])
+    severity = serializers.ChoiceField(choices=FlagSeverity.values)
+    note = serializers.CharField(max_length=2000, help_text="What worries you: required.")
 
 
 class FlagListView(APIView):
@@ -83,6 +99,27 @@ class FlagListView(APIView):
             patient_ids=sorted({f.patient_id for f in rows}),
         )
         return Response(FlagSerializer(rows, many=True).data)
+
+    @extend_schema(request=ConcernSerializer, responses={201: FlagSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = ConcernSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        patient = visible_patient(request.user, data["patient"])  # 404 off the care team, before anything else
+        flag = services.raise_concern(patient=patient, by=request.user, severity=data["severity"], note=data["note"])
+        return Response(FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
+
+
+class FlagResolveView(APIView):
+    @extend_schema(request=ResolveSerializer, responses=FlagSerializer)
+    def post(self, request: Request, flag_id: int) -> Response:
+        flag = selectors.visible_flags(request.user).filter(pk=flag_id).first()
+        if flag is None:
+            raise Http404
+        serializer = ResolveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        flag = services.resolve_flag(flag=flag, by=request.user, note=serializer.validated_data["note"])
+        return Response(FlagSerializer(flag).data)
 
 
 class FlagAcknowledgeView(APIView):

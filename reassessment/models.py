@@ -16,6 +16,7 @@ class FlagKind(models.TextChoices):
     RELAPSE = "relapse", "Relapse"
     SEROTONERGIC_COMBINATION = "serotonergic_combination", "Serotonergic combination"
     REASSESSMENT_OVERDUE = "reassessment_overdue", "Reassessment overdue"
+    CLINICIAN_CONCERN = "clinician_concern", "Clinician's concern"
 
 
 class FlagSeverity(models.TextChoices):
@@ -35,6 +36,8 @@ class Recommendation(models.TextChoices):
     SAFETY_ASSESSMENT = "safety_assessment", "Safety assessment now"
     REVIEW_MEDICATIONS = "review_medications", "Review medications"
     CONTACT_PATIENT = "contact_patient", "Contact the patient"
+    STOP_COMBINATION = "stop_combination", "Stop the combination"
+    SEE_NOTE = "see_note", "See the clinician's note"
 
 
 class FlagStatus(models.TextChoices):
@@ -62,6 +65,15 @@ class Flag(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # DESIGN §2 flag lifecycle: who resolved it and why (empty with resolved_at set: resolved by a rule); who
+    # raised a clinician_concern by hand (empty for the rules' flags).
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True, default="", db_default="")  # raw sweep INSERTs omit it
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # An urgent flag still open after MBC_ESCALATE_AFTER_MINUTES is escalated once (claimed by setting this).
     escalated_at = models.DateTimeField(null=True, blank=True)
     # How many escalation emails were queued; 0 with escalated_at set: nobody to escalate to (no care manager on

@@ -92,8 +92,19 @@ def course_start() -> Subquery:
 
 
 def with_course(phases: QuerySet[TreatmentPhase]) -> QuerySet[TreatmentPhase]:
-    """Phases annotated with `course_started_on` (their own start when the subquery finds none)."""
-    return phases.annotate(course_started_on=Coalesce(course_start(), F("started_on")))
+    """Phases annotated with `course_started_on` (their own start when the subquery finds none).
+
+    Most phases are a patient's first: a cheap EXISTS on (patient, started_on) answers them, and the database runs
+    the course subquery (a subquery per earlier phase) only for the others (a CASE evaluates its branches lazily).
+    """
+    earlier = TreatmentPhase.objects.filter(patient_id=OuterRef("patient_id"), started_on__lt=OuterRef("started_on"))
+    return phases.annotate(
+        course_started_on=Case(
+            When(~Exists(earlier), then=F("started_on")),
+            default=Coalesce(course_start(), F("started_on")),
+            output_field=DateField(),
+        )
+    )
 
 
 def _facts_from_row(row: Sequence[Any], starts: Sequence[date] = ()) -> engine.PhaseFacts:

@@ -23,14 +23,23 @@ from instruments import definitions, scoring
 from instruments.models import Assessment
 from instruments.services import SubmissionConflict, record_assessment, same_content
 from patients.models import AuditEvent, Medication, Patient, TreatmentPhase
-from patients.services import add_medication, record_audit, start_phase, update_patient
+from patients.services import (
+    add_medication,
+    change_medication_dose,
+    record_audit,
+    start_phase,
+    update_medication,
+    update_patient,
+)
 from reassessment import engine, notifications, selectors
 from reassessment.models import (
     SEVERITY_RANK,
     Flag,
     FlagKind,
+    FlagSeverity,
     FlagStatus,
     PatientStatus,
+    Recommendation,
     Reminder,
     SelfReportLink,
     SweepChunk,
@@ -246,13 +255,30 @@ def _repeated_self_report(link: SelfReportLink, answers: Sequence[Answers], clie
 
 @transaction.atomic
 def change_phase(
-    *, patient: Patient, by: Any, modality: str, stage: str, started_on: date, therapy: str = "", notes: str = ""
+    *,
+    patient: Patient,
+    by: Any,
+    modality: str,
+    stage: str,
+    started_on: date,
+    therapy: str = "",
+    notes: str = "",
+    from_flag: Flag | None = None,
 ) -> TreatmentPhase:
-    """Start a new treatment phase (ending the active one) and re-evaluate the patient after commit."""
+    """Start a new treatment phase (ending the active one) and re-evaluate the patient after commit.
+
+    `from_flag`: the phase follows that flag's recommendation ("Start a combined phase..."); the flag, open or
+    acknowledged, is resolved in the same transaction with a note naming the new phase (DESIGN §2).
+    """
+    if from_flag is not None and from_flag.patient_id != patient.id:
+        raise ValidationError({"from_flag": ["This flag is not this patient's."]})
     phase = start_phase(
         patient=patient, by=by, modality=modality, stage=stage, started_on=started_on, therapy=therapy, notes=notes
     )
     refresh_statuses(patient_ids=[patient.id])
+    if from_flag is not None:
+        note = f"{phase.get_modality_display()} phase started on {phase.started_on.isoformat()} (phase #{phase.id})."
+        _resolve(flag=from_flag, by=by, note=note, quiet=True)
     transaction.on_commit(lambda: enqueue_evaluation(patient.id))
     return phase
 
@@ -339,7 +365,39 @@ def record_medication(
         stopped_on=stopped_on,
     )
     today = today or timezone.localdate()
+    # An antidepressant start changes the interval in force (DESIGN §2): re-evaluate after commit.
+    transaction.on_commit(lambda: enqueue_evaluation(patient.id))
     return medication, check_medications(patient=patient, today=today)
+
+
+@transaction.atomic
+def change_medication(
+    *,
+    medication: Medication,
+    by: Any,
+    stopped_on: date | None = None,
+    dose: str | None = None,
+    today: date | None = None,
+) -> tuple[Medication, list[Flag]]:
+    """Stop a medication and/or correct its dose; the medication checks re-run synchronously for today."""
+    today = today or timezone.localdate()
+    medication = update_medication(medication=medication, by=by, stopped_on=stopped_on, dose=dose, today=today)
+    patient = medication.patient
+    transaction.on_commit(lambda: enqueue_evaluation(patient.id))
+    return medication, check_medications(patient=patient, today=today)
+
+
+@transaction.atomic
+def change_dose(
+    *, medication: Medication, by: Any, dose: str, on: date, today: date | None = None
+) -> tuple[Medication, list[Flag]]:
+    """A dose change (a new row of the same drug from `on`); the medication checks re-run synchronously for today,
+    and the patient is re-evaluated after commit (a new antidepressant row restarts weekly monitoring under 25)."""
+    today = today or timezone.localdate()
+    new = change_medication_dose(medication=medication, by=by, dose=dose, on=on, today=today)
+    patient = new.patient
+    transaction.on_commit(lambda: enqueue_evaluation(patient.id))
+    return new, check_medications(patient=patient, today=today)
 
 
 def check_medications(*, patient: Patient, today: date) -> list[Flag]:
@@ -743,6 +801,73 @@ def acknowledge_flag(*, flag: Flag, by: Any, note: str = "") -> Flag:
     )
     refresh_statuses(patient_ids=[flag.patient_id])
     flag.refresh_from_db()
+    return flag
+
+
+def _note(note: str | None, *, required: bool = False) -> str:
+    note = (note or "").strip()
+    if required and not note:
+        raise ValidationError({"note": ["Say what worries you: a flag raised by hand needs a note."]})
+    if len(note) > 2000:
+        raise ValidationError({"note": ["Keep the note under 2000 characters."]})
+    return note
+
+
+def _resolve(*, flag: Flag, by: Any, note: str, quiet: bool = False) -> bool:
+    """open or acknowledged -> resolved by a clinician, a claim by conditional update; False when already resolved
+    (then `quiet` says nothing, else a 400)."""
+    changed = Flag.objects.filter(pk=flag.pk, status__in=[FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED]).update(
+        status=FlagStatus.RESOLVED,
+        resolved_at=timezone.now(),
+        resolved_by=by if getattr(by, "is_authenticated", False) else None,
+        resolution_note=note,
+    )
+    if not changed and not quiet:
+        raise ValidationError({"status": ["This flag is already resolved."]})
+    if changed:
+        record_audit(
+            user=by, action=AuditEvent.Action.UPDATE, what="flag", patient_ids=[flag.patient_id], object_id=flag.pk
+        )
+        refresh_statuses(patient_ids=[flag.patient_id])
+    return bool(changed)
+
+
+@transaction.atomic
+def resolve_flag(*, flag: Flag, by: Any, note: str = "") -> Flag:
+    """open or acknowledged -> resolved, by a clinician with an optional note (DESIGN §2 flag lifecycle)."""
+    _resolve(flag=flag, by=by, note=_note(note))
+    flag.refresh_from_db()
+    return flag
+
+
+@transaction.atomic
+def raise_concern(*, patient: Patient, by: Any, severity: str, note: str) -> Flag:
+    """A flag raised by hand (`clinician_concern`): a worry no rule computes, with the severity the clinician chose
+    and a note (DESIGN §2). Attached to the active phase when there is one."""
+    errors: dict[str, list[str]] = {}
+    if severity not in FlagSeverity.values:
+        errors["severity"] = [f"Choose one of {', '.join(FlagSeverity.values)}."]
+    try:
+        text = _note(note, required=True)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    # Through the one flag writer, so an urgent or high concern alerts the care team like any other flag.
+    flag, _ = raise_flag(
+        engine.Finding(
+            kind=FlagKind.CLINICIAN_CONCERN,
+            severity=severity,
+            recommendation=Recommendation.SEE_NOTE,
+            dedupe_key=f"patient:{patient.id}:clinician_concern:{secrets.token_hex(8)}",
+            patient_id=patient.id,
+            phase_id=_active_phase_id(patient),
+        )
+    )
+    Flag.objects.filter(pk=flag.pk).update(note=text, raised_by=by if getattr(by, "is_authenticated", False) else None)
+    flag.refresh_from_db()
+    record_audit(user=by, action=AuditEvent.Action.CREATE, what="flag", patient_ids=[patient.id], object_id=flag.id)
+    refresh_statuses(patient_ids=[patient.id])
     return flag
 
 

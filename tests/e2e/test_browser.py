@@ -47,7 +47,7 @@ def test_it_takes_a_clinician_from_a_flag_to_a_combined_phase(live_server, trans
     expect(chart.locator(".scatterlayer .point")).to_have_count(3)  # two scores and the flag's marker
 
     card = page.locator(f"#flag-{flag.id}")
-    card.get_by_label("Note (optional)").fill("Discussed; adding CBT.")
+    card.get_by_label("Note (optional)", exact=True).fill("Discussed; adding CBT.")
     card.get_by_role("button", name="Acknowledge").click()
     expect(page.get_by_role("status")).to_contain_text("Partial response flag acknowledged.")
 
@@ -60,7 +60,9 @@ def test_it_takes_a_clinician_from_a_flag_to_a_combined_phase(live_server, trans
     expect(page.locator(".timeline li.current")).to_contain_text("Combined")
 
     flag.refresh_from_db()
-    assert (flag.status, flag.acknowledged_by, flag.note) == ("acknowledged", alice, "Discussed; adding CBT.")
+    # DESIGN §2: the phase started from the flag resolves it, noting the new phase; the acknowledgement stays.
+    assert (flag.status, flag.acknowledged_by, flag.note) == ("resolved", alice, "Discussed; adding CBT.")
+    assert flag.resolution_note.startswith("Combined phase started on")
     current = TreatmentPhase.objects.get(patient=patient, ended_on__isnull=True)
     assert (current.modality, current.therapy, current.created_by) == ("combined", "cbt", alice)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
@@ -181,10 +181,13 @@ def test_it_refuses_a_phase_starting_before_the_current_one(alice, alice_client,
 
 def test_it_offers_the_recommended_phase_prefilled(alice, alice_client, patient, frozen):
     give_partial_response(patient, alice)  # a partial response on a medication phase: add psychotherapy
+    flag = Flag.objects.get()
     page = alice_client.get(url(patient)).content.decode()
-    assert 'href="?start=combined#start-phase"' in page
+    # DESIGN §2: the link carries the flag, which the new phase resolves.
+    assert f'href="?start=combined&amp;flag={flag.id}#start-phase"' in page
     assert "Start a combined phase" in page
-    page = alice_client.get(url(patient, "?start=combined")).content.decode()
+    page = alice_client.get(url(patient, f"?start=combined&flag={flag.id}")).content.decode()
+    assert f'name="phase-from_flag" value="{flag.id}"' in page
     assert '<details class="form-panel" id="start-phase" open>' in page
     assert '<option value="combined" selected>Combined</option>' in page
     assert 'value="2026-03-12"' in page
@@ -292,3 +295,72 @@ def test_it_reads_the_page_in_a_bounded_number_of_queries(alice, alice_client, p
     give_history(patient, alice, started_on=TODAY - timedelta(days=90), scores=scores)
     with django_assert_max_num_queries(12):
         assert alice_client.get(url(patient)).status_code == 200
+
+
+# --- Flag lifecycle and medications on the page (DESIGN §2, issue 8) -------------------------------------------------
+
+
+def test_it_resolves_the_flag_a_combined_phase_is_started_from(alice, alice_client, patient, frozen):
+    give_partial_response(patient, alice)
+    flag = Flag.objects.get()
+    data = {"phase-modality": "combined", "phase-stage": "acute", "phase-therapy": "cbt",
+            "phase-started_on": "2026-03-12", "phase-from_flag": str(flag.id)}
+    response = alice_client.post(url(patient, "phases/"), data)
+    assert response.status_code == 302
+    new = TreatmentPhase.objects.get(ended_on__isnull=True)
+    flag.refresh_from_db()
+    assert (flag.status, flag.resolved_by) == ("resolved", alice)
+    assert flag.resolution_note == f"Combined phase started on 2026-03-12 (phase #{new.id})."
+
+
+def test_it_starts_no_phase_from_another_patients_flag(alice, alice_client, patient, bob, frozen):
+    other = make_patient(bob, "MRN-B")
+    give_partial_response(other, bob)
+    flag = Flag.objects.get()
+    data = {"phase-modality": "combined", "phase-stage": "acute", "phase-started_on": "2026-03-12",
+            "phase-from_flag": str(flag.id)}
+    assert alice_client.post(url(patient, "phases/"), data).status_code == 404
+    assert not TreatmentPhase.objects.filter(patient=patient).exists()
+    flag.refresh_from_db()
+    assert flag.status == "open"
+
+
+def test_it_resolves_a_flag_with_a_note_from_the_page(alice, alice_client, patient, frozen):
+    give_partial_response(patient, alice)
+    flag = Flag.objects.get()
+    response = alice_client.post(url(patient, f"flags/{flag.id}/resolve/"), {f"resolve-{flag.id}-note": "Talked."})
+    assert response.status_code == 302
+    flag.refresh_from_db()
+    assert (flag.status, flag.resolution_note) == ("resolved", "Talked.")
+    assert "Resolved 12 Mar 2026 by alice: “Talked.”" in alice_client.get(url(patient)).content.decode()
+
+
+def test_it_raises_a_concern_from_the_page_and_refuses_one_without_a_note(alice, alice_client, patient, frozen):
+    response = alice_client.post(url(patient, "flags/"), {"concern-severity": "high", "concern-note": ""})
+    assert response.status_code == 400
+    assert not Flag.objects.exists()
+    response = alice_client.post(url(patient, "flags/"), {"concern-severity": "high", "concern-note": "Lost job."})
+    assert response.status_code == 302
+    flag = Flag.objects.get()
+    assert (flag.kind, flag.severity, flag.note, flag.raised_by) == ("clinician_concern", "high", "Lost job.", alice)
+
+
+def test_it_stops_a_medication_and_changes_a_dose_from_the_page(alice, alice_client, patient, frozen):
+    from reassessment.services import record_medication
+
+    med, _ = record_medication(patient=patient, by=alice, name="Sertraline", drug_class="ssri",
+                               started_on=TODAY - timedelta(days=30), dose="50 mg")
+    response = alice_client.post(url(patient, f"medications/{med.id}/change-dose/"),
+                                 {f"dose-{med.id}-dose": "100 mg", f"dose-{med.id}-on": "2026-03-10"})
+    assert response.status_code == 302
+    new = Medication.objects.get(stopped_on__isnull=True)
+    assert (new.name, new.dose, str(new.started_on)) == ("Sertraline", "100 mg", "2026-03-10")
+    stop = url(patient, f"medications/{new.id}/stop/")
+    response = alice_client.post(stop, {f"stop-{new.id}-stopped_on": "2026-04-01"})
+    assert response.status_code == 400
+    assert "A medication cannot be stopped in the future." in response.content.decode()
+    response = alice_client.post(stop, {f"stop-{new.id}-stopped_on": "2026-03-12"})
+    assert response.status_code == 302
+    assert list(Medication.objects.order_by("id").values_list("stopped_on", flat=True)) == [
+        date(2026, 3, 9), date(2026, 3, 12)
+    ]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -703,3 +704,103 @@ def test_it_says_the_birth_date_is_missing_in_a_medication_phase(alice_api: APIC
     page.force_login(alice)
     assert "Birth date missing" in page.get(f"/patients/{unknown.id}/").content.decode()
     assert "Birth date missing" in page.get("/").content.decode()
+
+
+# --- Flag lifecycle: resolve, a concern raised by hand (DESIGN §2, §3) ----------------------------------------------
+
+
+@pytest.mark.parametrize("acknowledged_first", [False, True])
+def test_it_resolves_a_flag_with_a_note(
+    alice_api: APIClient, alice: Any, flagged: dict[str, Any], acknowledged_first: bool
+) -> None:
+    flag = Flag.objects.get(kind="worsening")
+    if acknowledged_first:
+        services.acknowledge_flag(flag=flag, by=alice, note="Seen.")
+    r = alice_api.post(f"/api/v1/flags/{flag.id}/resolve/", {"note": "Dose raised."}, format="json")
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert (body["status"], body["resolution_note"], body["resolved_by"]) == ("resolved", "Dose raised.", alice.id)
+    assert body["resolved_at"].startswith("2026-03-12T10:00:00")
+
+
+def test_it_resolves_a_flag_without_a_note(alice_api: APIClient, flagged: dict[str, Any]) -> None:
+    flag = Flag.objects.get(kind="worsening")
+    assert alice_api.post(f"/api/v1/flags/{flag.id}/resolve/", {}, format="json").json()["status"] == "resolved"
+
+
+def test_it_refuses_to_resolve_a_flag_twice(alice_api: APIClient, flagged: dict[str, Any]) -> None:
+    flag = Flag.objects.get(kind="worsening")
+    alice_api.post(f"/api/v1/flags/{flag.id}/resolve/", {"note": "first"}, format="json")
+    r = alice_api.post(f"/api/v1/flags/{flag.id}/resolve/", {"note": "second"}, format="json")
+    assert r.status_code == 400
+    assert r.json() == {"status": ["This flag is already resolved."]}
+    flag.refresh_from_db()
+    assert flag.resolution_note == "first"
+
+
+def test_it_hides_another_teams_flag_from_resolving(bob_api: APIClient, flagged: dict[str, Any]) -> None:
+    flag = Flag.objects.get(kind="worsening")
+    assert bob_api.post(f"/api/v1/flags/{flag.id}/resolve/", {}, format="json").status_code == 404
+    flag.refresh_from_db()
+    assert flag.status == "open"
+
+
+def test_it_raises_a_concern_by_hand(alice_api: APIClient, alice: Any, patient: Patient, frozen: Any) -> None:
+    phase = start(patient)
+    body = {"patient": patient.id, "kind": "clinician_concern", "severity": "high", "note": "Lost his job."}
+    r = alice_api.post("/api/v1/flags/", body, format="json")
+    assert r.status_code == 201, r.content
+    row = r.json()
+    assert (row["kind"], row["severity"], row["recommendation"], row["note"]) == (
+        "clinician_concern", "high", "see_note", "Lost his job."
+    )
+    assert (row["patient"], row["phase"], row["raised_by"], row["status"]) == (patient.id, phase.id, alice.id, "open")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"note": ""}, "note"),
+        ({"note": "  "}, "note"),
+        ({"severity": "critical"}, "severity"),
+        ({"kind": "worsening"}, "kind"),
+        ({"patient": "abc"}, "patient"),
+    ],
+)
+def test_it_refuses_a_bad_concern_and_saves_nothing(
+    alice_api: APIClient, patient: Patient, frozen: Any, changes: dict[str, Any], field: str
+) -> None:
+    body = {"patient": patient.id, "kind": "clinician_concern", "severity": "high", "note": "x"} | changes
+    r = alice_api.post("/api/v1/flags/", body, format="json")
+    assert r.status_code == 400
+    assert field in r.json()
+    assert not Flag.objects.exists()
+
+
+def test_it_hides_another_teams_patient_from_a_concern(bob_api: APIClient, patient: Patient, frozen: Any) -> None:
+    body = {"patient": patient.id, "kind": "clinician_concern", "severity": "low", "note": "x"}
+    assert bob_api.post("/api/v1/flags/", body, format="json").status_code == 404
+    assert not Flag.objects.exists()
+
+
+def test_it_resolves_a_flag_when_a_phase_is_started_from_it(alice: Any, patient: Patient, frozen: Any) -> None:
+    start(patient, JAN)
+    score(patient, on(-2, JAN), 18)
+    score(patient, on(60, JAN), 16)
+    services.sweep(today=TODAY)
+    flag = Flag.objects.get(kind="partial_response")
+    phase = services.change_phase(
+        patient=patient, by=alice, modality="combined", stage="acute", started_on=TODAY, from_flag=flag
+    )
+    flag.refresh_from_db()
+    assert (flag.status, flag.resolved_by) == ("resolved", alice)
+    assert flag.resolution_note == f"Combined phase started on 2026-03-12 (phase #{phase.id})."
+
+
+def test_it_starts_no_phase_when_the_flag_is_another_patients(alice: Any, patient: Patient, frozen: Any) -> None:
+    other = make_patient(alice, "MRN-OTHER")
+    concern = services.raise_concern(patient=other, by=alice, severity="low", note="x")
+    with pytest.raises(ValidationError):
+        services.change_phase(
+            patient=patient, by=alice, modality="combined", stage="acute", started_on=TODAY, from_flag=concern
+        )
