@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from instruments.models import Assessment
-from patients.models import Patient, TreatmentPhase
+from patients.models import Medication, Patient, TreatmentPhase
 from reassessment.models import Flag
 from reassessment.outcomes import outcomes
 from reassessment.selectors import caseload
@@ -48,7 +48,7 @@ def test_it_refuses_a_weak_password(db, frozen, monkeypatch):
 
 
 def test_it_creates_about_forty_patients_for_the_demo_clinician(seeded):
-    assert Patient.objects.filter(external_id__startswith="DEMO-", care_team__user__username="demo").count() == 40
+    assert Patient.objects.filter(external_id__startswith="DEMO-", care_team__user__username="demo").count() == 42
     modalities = set(TreatmentPhase.objects.filter(ended_on__isnull=True).values_list("modality", flat=True))
     assert modalities == {"medication", "psychotherapy", "combined"}
 
@@ -56,7 +56,7 @@ def test_it_creates_about_forty_patients_for_the_demo_clinician(seeded):
 def test_it_adds_nothing_the_second_time(seeded):
     before = (Patient.objects.count(), Assessment.objects.count(), Flag.objects.count(), TreatmentPhase.objects.count())
     output = seed()
-    assert "0 patients created, 40 already there" in output
+    assert "0 patients created, 42 already there" in output
     assert "Created clinician" not in output
     assert "(its password is unchanged)" not in output  # issue 13: bin/run seeds on every start; said with -v2
     assert "(its password is unchanged)" in seed("-v", "2")
@@ -71,7 +71,7 @@ def test_it_tells_the_stories_the_dashboard_needs(seeded):
     assert sum(r.overdue for r in rows) == 1
     categories = {r.category for r in rows}
     assert {"response", "remission", "improving", "partial_response", "too_early"} <= categories
-    assert Flag.objects.filter(kind="serotonergic_combination").count() == 1
+    assert Flag.objects.filter(kind="serotonergic_combination").count() == 2  # and the washout pair (issue 8)
     assert Flag.objects.filter(kind="partial_response", status="open").exists()
     result = outcomes(demo, TODAY)
     assert result.partial_added >= 8  # partial responders who had the other modality added ...
@@ -94,3 +94,17 @@ def test_it_measures_demo_patients_on_gad7_and_pcl5_and_speaks_spanish_to_two(se
     assert pcl.first().severity == "probable_ptsd"
     assert Assessment.objects.filter(instrument="gad7").count() >= 3
     assert Patient.objects.filter(language="es").count() == 2
+
+
+def test_it_shows_the_round_two_rules(seeded):
+    # Issue 8: a rebound (worsening from the best point), a washout pair, a stopped medication, a resolved flag.
+    rebound = Flag.objects.get(kind="worsening", patient__display_name="Oscar Lind")
+    assert (rebound.evidence["reference_total"], rebound.evidence["score_total"]) == (5, 13)
+    washout = Flag.objects.get(kind="serotonergic_combination", patient__display_name="Priya Nair")
+    assert (washout.severity, washout.recommendation, washout.evidence["in_washout"]) == (
+        "urgent", "stop_combination", ["Fluoxetine"]
+    )
+    assert Medication.objects.filter(patient__display_name="Oscar Lind", stopped_on__isnull=False).count() == 1
+    resolved = Flag.objects.filter(status="resolved", resolved_by__username="demo")
+    assert resolved.exists()
+    assert all(f.resolution_note.startswith("Combined phase started on") for f in resolved)

@@ -25,7 +25,14 @@ from django.utils import timezone
 from instruments import definitions
 from instruments.services import record_assessment
 from patients.models import Patient, Role, TreatmentPhase
-from patients.services import add_medication, add_to_care_team, create_clinician, create_patient, start_phase
+from patients.services import (
+    add_medication,
+    add_to_care_team,
+    change_medication_dose,
+    create_clinician,
+    create_patient,
+    start_phase,
+)
 from reassessment import selectors, services
 from reassessment.models import Flag, FlagStatus
 
@@ -51,9 +58,9 @@ NAMES = [
     "Olivia Grant", "Pavel Novak", "Queenie Tran", "Rahul Mehta", "Sofia Lindqvist", "Tomás Ortega", "Uma Shah",
     "Victor Mensah", "Wen Zhao", "Ximena Flores", "Yusuf Demir", "Zara Ahmed", "Alice Mercer", "Bruno Costa",
     "Carys Evans", "Daniel Kim", "Esme Holloway", "Felix Wagner", "Gemma Doyle", "Hugo Laurent", "Isla Fraser",
-    "Jamal Wright", "Keira Walsh", "Leon Fischer", "Mira Petrova", "Noah Sinclair",
+    "Jamal Wright", "Keira Walsh", "Leon Fischer", "Mira Petrova", "Noah Sinclair", "Oscar Lind", "Priya Nair",
 ]
-# (kind, count): the mix of the demo caseload; 40 patients.
+# (kind, count): the mix of the demo caseload; 42 patients.
 MIX = [
     ("medication_responder", 5),
     ("therapy_responder", 5),
@@ -69,6 +76,8 @@ MIX = [
     ("hamd_combined", 1),
     ("serotonergic", 1),
     ("young_medication", 1),
+    ("rebound", 1),  # issue 8: worsening from the best point, and a dose change (a stopped row)
+    ("washout", 1),  # issue 8: an MAOI started inside fluoxetine's 5-week washout
 ]
 # Two therapy responders measured on an anxiety or a PTSD scale; two Spanish-speaking patients (issue 12).
 OTHER_PRIMARY = {"DEMO-006": ("gad7", "F41.1"), "DEMO-007": ("pcl5", "F43.1")}
@@ -184,10 +193,16 @@ class Seeder:
             f"Reviewed with the patient: adding {added} as recommended.",
         )
         combined_on = checkpoint + timedelta(days=rng.randint(5, 14))
-        self.phase(
+        combined = self.phase(
             patient, "combined", combined_on, therapy=therapy,
             notes=f"{added.capitalize()} added after a partial response to {first}.",
         )
+        # Started from the flag: the flag is resolved, noting the new phase (DESIGN §2 flag lifecycle).
+        for flag in Flag.objects.filter(patient=patient, kind="partial_response").exclude(status=FlagStatus.RESOLVED):
+            services.resolve_flag(
+                flag=flag, by=self.by,
+                note=f"Combined phase started on {combined_on.isoformat()} (phase #{combined.id}).",
+            )
         if first == "psychotherapy":
             self.medication(patient, story, combined_on)
         final = rng.choice([4, 3, round(stuck * 0.45), round(stuck * 0.5)])
@@ -278,6 +293,29 @@ class Seeder:
         self.medication(patient, story, start)
         self.course(story, patient, start, 17, 15, [-1, 7])
 
+    def rebound(self, story: Story, patient: Patient) -> None:
+        """Better, then worse again: 20 -> 5 -> 13 is 8 points above the best point (DESIGN §2 worsening); the
+        sertraline dose was raised two days ago (the 50 mg row stopped the day before, a 100 mg row started)."""
+        start = self.ago(100)
+        self.phase(patient, "medication", start)
+        sertraline = add_medication(patient=patient, by=self.by, name="Sertraline", drug_class="ssri",
+                                    started_on=start, dose="50 mg daily")
+        for day, total in ((-2, 20), (14, 14), (42, 5), (70, 6)):
+            self.score(story, patient, start + timedelta(days=day), total)
+        self.score(story, patient, self.ago(3), 13)
+        change_medication_dose(medication=sertraline, by=self.by, dose="100 mg daily", on=self.ago(2), today=self.today)
+
+    def washout(self, story: Story, patient: Patient) -> None:
+        """Fluoxetine stopped 20 days ago, phenelzine (an MAOI) started 5 days ago: fluoxetine stays in effect 5
+        weeks after its stop beside an MAO inhibitor, a contraindicated pair (DESIGN §2; FDA labels)."""
+        start = self.ago(30)
+        self.phase(patient, "medication", start, notes="Switched to an MAOI after two SSRIs failed.")
+        add_medication(patient=patient, by=self.by, name="Fluoxetine", drug_class="ssri", started_on=self.ago(200),
+                       dose="40 mg daily", stopped_on=self.ago(20))
+        add_medication(patient=patient, by=self.by, name="Phenelzine", drug_class="maoi", started_on=self.ago(5),
+                       dose="15 mg three times daily")
+        self.course(story, patient, start, 19, 17, [-2, 14])
+
     def tell(self, story: Story, patient: Patient) -> None:
         stories: dict[str, Callable[[], None]] = {
             "medication_responder": lambda: self.responder(story, patient, "medication"),
@@ -296,6 +334,8 @@ class Seeder:
             "hamd_combined": lambda: self.hamd_combined(story, patient),
             "serotonergic": lambda: self.serotonergic(story, patient),
             "young_medication": lambda: self.young_medication(story, patient),
+            "rebound": lambda: self.rebound(story, patient),
+            "washout": lambda: self.washout(story, patient),
         }
         stories[story.kind]()
 
