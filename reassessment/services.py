@@ -862,6 +862,7 @@ def raise_concern(*, patient: Patient, by: Any, severity: str, note: str) -> Fla
             dedupe_key=f"patient:{patient.id}:clinician_concern:{secrets.token_hex(8)}",
             patient_id=patient.id,
             phase_id=_active_phase_id(patient),
+            evidence={"concern": text},  # kept here too: an acknowledgement's note replaces `note`
         )
     )
     Flag.objects.filter(pk=flag.pk).update(note=text, raised_by=by if getattr(by, "is_authenticated", False) else None)

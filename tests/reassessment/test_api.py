@@ -755,6 +755,11 @@ def test_it_raises_a_concern_by_hand(alice_api: APIClient, alice: Any, patient: 
         "clinician_concern", "high", "see_note", "Lost his job."
     )
     assert (row["patient"], row["phase"], row["raised_by"], row["status"]) == (patient.id, phase.id, alice.id, "open")
+    assert row["evidence"] == {"concern": "Lost his job."}
+    services.acknowledge_flag(flag=Flag.objects.get(pk=row["id"]), by=alice, note="Called him.")
+    page = Client()
+    page.force_login(alice)
+    assert "“Lost his job.”" in page.get(f"/patients/{patient.id}/").content.decode()
 
 
 @pytest.mark.parametrize(
