@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from frontend import views
+from frontend import account_views, views
 
 T = "frontend/accounts/"
 
@@ -27,6 +27,8 @@ accounts = [
     path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
         template_name=T + "password_reset_confirm.html", success_url=reverse_lazy("password_reset_complete"),
     ), name="password_reset_confirm"),
+    path("2fa/setup/", account_views.two_factor_setup, name="two-factor-setup"),
+    path("2fa/verify/", account_views.two_factor_verify, name="two-factor-verify"),
     path("reset/done/",
          auth_views.PasswordResetCompleteView.as_view(template_name=T + "password_reset_complete.html"),
          name="password_reset_complete"),

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.throttling import throttle_page
 from frontend import charts
 from frontend.forms import (
     CATEGORY_LABELS,
@@ -762,6 +763,7 @@ def _sent(
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@throttle_page("self_report_page", "frontend/self_report_throttled.html")
 def self_report(request: HttpRequest, token: str) -> HttpResponse:
     link = selectors.link_for_token(services.hash_token(token), timezone.now())
     if link is None:
@@ -822,6 +824,7 @@ def _self_report_form(request: HttpRequest, token: str, link: Any, language: str
 
 
 @never_cache
+@throttle_page("self_report_page", "frontend/self_report_throttled.html")
 def self_report_done(request: HttpRequest, token: str) -> HttpResponse:
     link = selectors.link_for_token(services.hash_token(token), timezone.now())
     if link is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -98,7 +99,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -108,17 +112,25 @@ INSTALLED_APPS = [
     "reassessment",
     "interop",
     "frontend",
+    "accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files answer above these, cacheable; every other response gets both headers.
+    "csp.middleware.CSPMiddleware",
+    "accounts.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a lockout signalled by any sign-in form into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mbc.urls"
@@ -153,6 +165,18 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Argon2 for new and changed passwords; older PBKDF2 hashes still verify and are upgraded at the next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# axes first: it refuses a locked-out username+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -200,10 +224,17 @@ STORAGES = {
 # The web server serves static files straight from the apps in development (no collectstatic step needed).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
+# How many reverse proxies in front of mbc append to X-Forwarded-For. 0 (the default): the client's address is the
+# connection's, and a client's own X-Forwarded-For is ignored, so it cannot dodge the throttles or the lockout.
+MBC_TRUSTED_PROXIES = _typed(env.int, "MBC_TRUSTED_PROXIES", default=0)
+if MBC_TRUSTED_PROXIES < 0:
+    _stop("the environment variable MBC_TRUSTED_PROXIES must be 0 or more.")
+
 REST_FRAMEWORK = {
     # Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token` rather than a bare 403.
+    # knox tokens: stored hashed, expiring; the header stays `Authorization: Token <key>`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -211,7 +242,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["mbc.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "mbc.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_THROTTLE_RATES": {"self_report": "30/hour", "token": "20/hour"},
+    # Per client address (see MBC_TRUSTED_PROXIES), counted in the shared cache below. The page allows a patient a
+    # form, a few corrections and the thank-you page; a waiting-room tablet behind one address shares the count.
+    "DEFAULT_THROTTLE_RATES": {"self_report": "30/hour", "self_report_page": "60/hour", "token": "20/hour"},
+    "NUM_PROXIES": MBC_TRUSTED_PROXIES,
+}
+MBC_API_TOKEN_DAYS = _typed(env.int, "MBC_API_TOKEN_DAYS", default=30)
+if MBC_API_TOKEN_DAYS < 1:
+    _stop("the environment variable MBC_API_TOKEN_DAYS must be 1 or more.")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=MBC_API_TOKEN_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "mbc API",
@@ -267,6 +310,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 MBC_SWEEP_CHUNK_PATIENTS = _typed(env.int, "MBC_SWEEP_CHUNK_PATIENTS", default=2000)
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
+# The cache holds the throttles' counters, so it must be one for every gunicorn worker and process: Redis when
+# REDIS_URL is set; otherwise a table in the database (created by the accounts app's migration), which every worker
+# shares too. A local-memory cache would give each worker its own count and multiply the allowed rate.
+REDIS_URL = env.str("REDIS_URL", default="").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CELERY_TASK_DEFAULT_QUEUE,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mbc_cache"}}
+
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = _typed(env.int, "EMAIL_PORT", default=25)
@@ -274,6 +332,12 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = _bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mbc <no-reply@localhost>")
+# These backends print, store or drop mail: in production they would put reset links and patients' links in logs.
+NOT_REAL_EMAIL_BACKENDS = {f"django.core.mail.backends.{name}.EmailBackend" for name in
+                           ("console", "locmem", "dummy", "filebased")}
+if PRODUCTION and EMAIL_BACKEND in NOT_REAL_EMAIL_BACKENDS:
+    _stop("EMAIL_BACKEND must be a real email backend such as django.core.mail.backends.smtp.EmailBackend "
+          "when MBC_MODE=production, not the console, file, memory or dummy one.")
 
 # The clinical thresholds (DESIGN §2), all in one place; reassessment.engine.Rules reads them.
 MBC_RULES = {
@@ -340,12 +404,22 @@ if MBC_ONCALL_EMAIL:
 # After submitting, a patient sees their own recent totals and how far they have come (issue 14).
 MBC_SHOW_PATIENT_PROGRESS = _bool("MBC_SHOW_PATIENT_PROGRESS", default=True)
 
+# One handler for every logger (Django's, gunicorn's error log, Celery's), behind a filter that blanks self-report
+# tokens, password-reset links and email addresses. Django's own handlers are dropped: its `mail_admins` would email
+# request data, and its `django.server` handler would print paths unfiltered.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "accounts.log_filters.RedactSecrets"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "gunicorn.error": {"handlers": [], "propagate": True},
+        "gunicorn.access": {"handlers": [], "propagate": True},
+    },
 }
 
 # Production hardening; passes `manage.py check --deploy`.
@@ -357,6 +431,53 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 12 * 3600
+# An idle session ends: every request pushes the expiry on, so it is MBC_SESSION_IDLE_MINUTES after the last one.
+MBC_SESSION_IDLE_MINUTES = _typed(env.int, "MBC_SESSION_IDLE_MINUTES", default=30)
+if MBC_SESSION_IDLE_MINUTES < 1:
+    _stop("the environment variable MBC_SESSION_IDLE_MINUTES must be 1 or more.")
+SESSION_COOKIE_AGE = MBC_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): everything from the site itself only; no inline script anywhere (figures
+# travel as json_script data, drawn by static/frontend/charts.js; the API docs' start-up script is a file).
+# Two allowances, neither of which can run a script: inline *styles*, because plotly.js writes its chart styles into
+# <style> rules and style attributes at run time (no nonce can reach them; the browser test sees them blocked
+# otherwise); and data: *images*, the icons Swagger UI's stylesheet embeds.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Lockout (django-axes): MBC_LOCKOUT_ATTEMPTS wrong passwords for one username from one address lock that pair for
+# MBC_LOCKOUT_MINUTES; pages, the admin and the API token endpoint alike. Staff unlock in the admin (Access attempts).
+MBC_LOCKOUT_ATTEMPTS = _typed(env.int, "MBC_LOCKOUT_ATTEMPTS", default=5)
+MBC_LOCKOUT_MINUTES = _typed(env.int, "MBC_LOCKOUT_MINUTES", default=15)
+if MBC_LOCKOUT_ATTEMPTS < 1 or MBC_LOCKOUT_MINUTES < 1:
+    _stop("the environment variables MBC_LOCKOUT_ATTEMPTS and MBC_LOCKOUT_MINUTES must be 1 or more.")
+AXES_FAILURE_LIMIT = MBC_LOCKOUT_ATTEMPTS
+AXES_COOLOFF_TIME = timedelta(minutes=MBC_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The same client address as the throttles (MBC_TRUSTED_PROXIES), not a header the client chooses.
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "frontend.account_views.locked_out"
+# Axes' log lines name the username and address; ours name neither.
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = False
+
+# Two-factor sign-in (django-otp, TOTP): on, every user sets up an authenticator before seeing any page or getting
+# an API token. Off (development), a user who has set one up is still asked for its code.
+MBC_REQUIRE_2FA = _bool("MBC_REQUIRE_2FA", default=PRODUCTION)
+OTP_TOTP_ISSUER = env.str("MBC_OTP_ISSUER", default="mbc")

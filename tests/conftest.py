@@ -33,6 +33,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from mbc.celery import app
 
     app.conf.broker_url = "memory://localhost/"
+    # One test process: a local-memory cache keeps the throttle counters without a database for the tests that
+    # need none. The deployed choice (Redis, else the database table) is tested in tests/test_settings.py.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 def service_url(name: str, default: str) -> str:

@@ -38,6 +38,8 @@ def production(tmp_path):
         "ALLOWED_HOSTS": "mbc.example.org",
         "MBC_BASE_URL": "https://mbc.example.org",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        # DESIGN 3b: production needs a real email backend (no reset link or patient link printed to a log).
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     }
 
 
@@ -208,3 +210,94 @@ def test_it_gives_redis_a_visibility_timeout_of_minutes(tmp_path):
     result = run(tmp_path, {"REDIS_URL": "redis://127.0.0.1:6379/0"}, ["-c", code])
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.strip()) == 300
+
+
+def settings_value(tmp_path, variables, expression):
+    """One value of the configured settings, read in a fresh process."""
+    result = run(tmp_path, variables, ["-c", f"{SETUP}; from django.conf import settings; print({expression})"])
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize("backend", ["console", "locmem", "dummy", "filebased"])
+def test_it_refuses_an_email_backend_that_is_not_real_in_production(tmp_path, production, backend):
+    production["EMAIL_BACKEND"] = f"django.core.mail.backends.{backend}.EmailBackend"
+
+    result = setup(tmp_path, production)
+
+    assert result.returncode != 0
+    assert one_sentence_naming(result, "EMAIL_BACKEND"), result.stderr
+
+
+def test_it_refuses_production_with_the_default_email_backend(tmp_path, production):
+    del production["EMAIL_BACKEND"]
+
+    result = setup(tmp_path, production)
+
+    assert result.returncode != 0
+    assert one_sentence_naming(result, "EMAIL_BACKEND"), result.stderr
+
+
+def test_it_keeps_the_console_email_backend_in_development(tmp_path):
+    assert settings_value(tmp_path, {}, "settings.EMAIL_BACKEND") == "django.core.mail.backends.console.EmailBackend"
+
+
+@pytest.mark.parametrize(
+    "name", ["MBC_TRUSTED_PROXIES", "MBC_API_TOKEN_DAYS", "MBC_SESSION_IDLE_MINUTES", "MBC_LOCKOUT_ATTEMPTS",
+             "MBC_LOCKOUT_MINUTES", "MBC_REQUIRE_2FA"],
+)
+@pytest.mark.parametrize("value", ["many", "-1"])
+def test_it_refuses_a_malformed_security_variable(tmp_path, production, name, value):
+    production[name] = value
+
+    result = setup(tmp_path, production)
+
+    assert result.returncode != 0
+    assert one_sentence_naming(result, name), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [({}, "0 30 30 False"), ({"MBC_MODE": "production"}, "0 30 30 True"),
+     ({"MBC_TRUSTED_PROXIES": "1", "MBC_API_TOKEN_DAYS": "7", "MBC_SESSION_IDLE_MINUTES": "15",
+       "MBC_REQUIRE_2FA": "true"}, "1 7 15 True")],
+    ids=["development", "production", "set"],
+)
+def test_it_reads_the_security_variables(tmp_path, production, variables, expected):
+    if variables.get("MBC_MODE") == "production":
+        variables = production
+    expression = ("settings.REST_FRAMEWORK['NUM_PROXIES'], settings.REST_KNOX['TOKEN_TTL'].days, "
+                  "settings.SESSION_COOKIE_AGE // 60, settings.MBC_REQUIRE_2FA")
+    assert settings_value(tmp_path, variables, expression) == expected
+
+
+def test_it_saves_the_session_on_every_request_so_only_idle_sessions_expire(tmp_path):
+    assert settings_value(tmp_path, {}, "settings.SESSION_SAVE_EVERY_REQUEST") == "True"
+
+
+def test_it_hashes_passwords_with_argon2_first(tmp_path):
+    expected = "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert settings_value(tmp_path, {}, "settings.PASSWORD_HASHERS[0]") == expected
+
+
+def test_it_shares_the_cache_through_redis_when_redis_url_is_set(tmp_path):
+    value = settings_value(tmp_path, {"REDIS_URL": "redis://127.0.0.1:6379/2"}, "settings.CACHES['default']")
+
+    assert "django.core.cache.backends.redis.RedisCache" in value
+    assert "redis://127.0.0.1:6379/2" in value
+
+
+def test_it_shares_the_cache_through_the_database_otherwise(tmp_path):
+    value = settings_value(tmp_path, {}, "settings.CACHES['default']['BACKEND']")
+
+    assert value == "django.core.cache.backends.db.DatabaseCache"
+
+
+def test_it_creates_the_cache_table_with_migrate(tmp_path):
+    # bin/run, the Dockerfile's deployment and CI all run `migrate`; the throttles then work from the first request.
+    result = run(tmp_path, {}, ["manage.py", "migrate", "--noinput", "-v0"])
+    assert result.returncode == 0, result.stderr
+
+    tables = settings_value(tmp_path, {}, "__import__('django.db').db.connection.introspection.table_names()")
+
+    assert "'mbc_cache'" in tables

@@ -14,8 +14,10 @@ from reassessment.services import refresh_statuses, submit_assessment
 from tests.conftest import TODAY, make_patient, phq9_items
 from tests.frontend.conftest import give_history, give_partial_response
 
-# session, user, the counts, the matching rows, the page, its open flags, the audit rows (one bulk insert)
-CASELOAD_QUERIES = 7
+# session, user, the counts, the matching rows, the page, its open flags, the audit rows (one bulk insert); and the
+# session's save on every request (DESIGN 3b: idle sessions expire, SESSION_SAVE_EVERY_REQUEST): its UPDATE, between
+# a SAVEPOINT and its RELEASE inside the test's transaction
+CASELOAD_QUERIES = 10
 
 
 def test_it_sends_anonymous_visitors_to_sign_in(client, db):

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count
+from django.http import HttpRequest
 
 from instruments.models import Assessment
 from patients.models import Medication, Patient, TreatmentPhase
@@ -32,13 +33,13 @@ def seeded(db, frozen, monkeypatch) -> str:
 def test_it_creates_the_demo_clinician_with_the_given_password(seeded):
     assert seeded.count("Created clinician demo (prescriber).") == 1
     assert PASSWORD not in seeded
-    assert authenticate(username="demo", password=PASSWORD) is not None
+    assert authenticate(HttpRequest(), username="demo", password=PASSWORD) is not None
 
 
 def test_it_prints_a_generated_password_when_none_is_given(db, frozen):
     output = seed()
     password = output.split("password: ")[1].split()[0]
-    assert authenticate(username="demo", password=password) is not None
+    assert authenticate(HttpRequest(), username="demo", password=password) is not None
 
 
 def test_it_refuses_a_weak_password(db, frozen, monkeypatch):
