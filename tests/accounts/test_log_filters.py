@@ -77,7 +77,7 @@ def test_it_logs_no_secret_and_no_identity_during_the_main_flows(log_output, loc
     reassessment_services.submit_assessment(patient=patient, instrument="phq9", items=phq9_items(16),
                                             administered_at=TODAY - timedelta(days=28), source="clinician",
                                             entered_by=alice)
-    tasks.sweep.apply()
+    reassessment_services.sweep(today=TODAY)  # in process, as run_reassessment does
     tasks.send_reminders.apply()
     reminder_links = [m.body for m in mail.outbox if "/r/" in m.body]
     assert reminder_links, "the reminder was not sent"
