@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.test import Client
 
 from tests.conftest import PASSWORD
@@ -40,7 +41,8 @@ def test_it_opens_the_admin_to_the_account_createsuperuser_makes(db, monkeypatch
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
     call_command("createsuperuser", "--noinput", "--username", "it", "--email", "it@clinic.test", stdout=io.StringIO())
     client = Client()
-    assert client.login(username="it", password=PASSWORD)
+    # axes watches every sign-in, so authenticate() needs the request, as Django's own views pass it.
+    assert client.login(request=HttpRequest(), username="it", password=PASSWORD)
     response = client.get("/admin/")
     assert response.status_code == 200
     assert get_user_model().objects.get(username="it").is_staff
