@@ -23,7 +23,8 @@ HAS_DEVICE = "mbc_has_2fa_device"
 
 
 def remember_device_at_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    if request is not None and hasattr(request, "session"):
+    # Not for the API's token endpoint: its client signs each request with the token, not a session.
+    if request is not None and hasattr(request, "session") and not request.path.startswith("/api/"):
         request.session[HAS_DEVICE] = selectors.has_confirmed_device(user)
 
 

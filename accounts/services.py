@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django_otp import login as otp_login
@@ -51,6 +52,8 @@ def issue_api_token(*, request: Any, username: str, password: str, otp: str = ""
         if match_token(user, otp.strip()) is None:
             raise ValidationError({"otp": ["That code is wrong or expired."]})
     instance, token = AuthToken.objects.create(user)
+    # A sign-in like any other (as knox's own view does): last_login, and axes clears the pair's failure count.
+    user_logged_in.send(sender=type(user), request=request, user=user)
     assert instance.expiry is not None  # TOKEN_TTL is always set (MBC_API_TOKEN_DAYS)
     return IssuedToken(token=token, expiry=instance.expiry)
 

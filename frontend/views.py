@@ -842,6 +842,7 @@ def self_report_done(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@throttle_page("self_report_page", "frontend/self_report_throttled.html")
 def self_report_options(request: HttpRequest, token: str) -> HttpResponse:
     link = selectors.link_for_token(services.hash_token(token), timezone.now())
     if link is None:

@@ -134,3 +134,15 @@ def test_it_keeps_the_lock_under_a_rotating_forwarded_for(alice, door):
 
     assert statuses[-1] == 429
     assert statuses.count(429) >= 2
+
+
+def test_it_resets_the_count_after_a_token_is_issued(alice):
+    api = APIClient(REMOTE_ADDR="10.0.0.1")
+    for _ in range(settings.MBC_LOCKOUT_ATTEMPTS - 1):
+        api.post("/api/v1/auth/token/", {"username": "alice", "password": WRONG}, format="json")
+    issued = api.post("/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}, format="json")
+    assert issued.status_code == 200
+
+    again = api.post("/api/v1/auth/token/", {"username": "alice", "password": WRONG}, format="json")
+
+    assert again.status_code == 400

@@ -57,12 +57,14 @@ def test_it_throttles_the_self_report_api_whatever_x_forwarded_for_says(rates, d
     assert statuses[5:] == [429] * 7
 
 
+@pytest.mark.parametrize("page", ["", "done/", "options/"])
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_it_throttles_the_self_report_page_whatever_x_forwarded_for_says(rates, db, method):
+def test_it_throttles_the_self_report_pages_whatever_x_forwarded_for_says(rates, db, method, page):
+    # Every page under /r/<token>/ answers whether a token exists, so every one counts against the guesser.
     rates(self_report_page="5/hour")
     client = Client()
 
-    responses = [getattr(client, method)(f"/r/guess-{n}/", **rotating(n)) for n in range(12)]
+    responses = [getattr(client, method)(f"/r/guess-{n}/{page}", **rotating(n)) for n in range(12)]
 
     assert [r.status_code for r in responses[:5]] == [404] * 5
     assert [r.status_code for r in responses[5:]] == [429] * 7
