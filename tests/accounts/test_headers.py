@@ -67,7 +67,8 @@ def test_it_sends_the_headers_on_every_route_signed_in(route, world, alice):
 
     response = client.get(url)
 
-    assert response.status_code < 500, url
+    if url != "/health/":  # a failing health check answers 500 by design (here: no sweep has run)
+        assert response.status_code < 500, url
     check_headers(response, url)
 
 
