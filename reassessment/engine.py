@@ -75,6 +75,17 @@ class Rules:
     recurrent_min_episodes: int = 1
     # ... and two or more call for combined treatment at the start (seeds 001, 003; NICE NG222 relapse risk).
     combined_min_prior_episodes: int = 2
+    # Continue treatment: two scores in remission at least 14 days apart (DESIGN §2b).
+    sustained_remission_days: int = 14
+    # NICE NG222 and APA: continue an antidepressant at least 6 months after remission ...
+    continuation_min_days: int = 183
+    # ... and 2 years for people at high risk of relapse (NICE NG222), here 2 or more previous episodes.
+    maintenance_min_days: int = 730
+    maintenance_min_prior_episodes: int = 2
+    # STAR*D (Rush 2006), NICE NG222: an adequate antidepressant trial is at least 6 weeks; two failed trials of
+    # different drugs call for a different strategy.
+    adequate_trial_days: int = 42
+    resistant_min_trials: int = 2
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -810,6 +821,272 @@ def course_start(
 def start_matches(start: str, modality: str) -> bool:
     """Whether a phase of `modality` follows the recommended start (see MODALITIES_MATCHING_START)."""
     return modality in MODALITIES_MATCHING_START[start]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Treatment course (DESIGN §2b): when to combine, how long to continue, what is unsafe
+# ---------------------------------------------------------------------------------------------------------------
+
+# DESIGN §2 antidepressant classes (patients.drug_classes codes), read by the course rules.
+COURSE_ANTIDEPRESSANT_CLASSES = ("ssri", "snri", "tca", "maoi", "serotonergic_antidepressant", "bupropion")
+# NICE CG185 (bipolar disorder): an antidepressant only with a mood stabiliser, lithium or an antipsychotic.
+MANIA_PROTECTING_CLASSES = ("mood_stabilizer", "lithium", "antipsychotic")
+# The single modalities a combined start adds to, and what the missing one is.
+MISSING_MODALITY: Mapping[str, str] = {"psychotherapy": "add_medication", "medication": "add_psychotherapy"}
+
+
+def is_antidepressant(m: MedicationFacts) -> bool:
+    return m.drug_class in COURSE_ANTIDEPRESSANT_CLASSES
+
+
+def taken_on(m: MedicationFacts, day: date) -> bool:
+    """The medication is taken on `day`: from its start through its stop (no washout: these rules ask what the
+    patient takes, not what still interacts)."""
+    return m.started_on <= day and (m.stopped_on is None or m.stopped_on >= day)
+
+
+def course_findings(
+    phase: PhaseFacts,
+    scores: Sequence[ScorePoint],
+    medications: Sequence[MedicationFacts],
+    today: date,
+    rules: Rules,
+) -> list[Finding]:
+    """DESIGN §2b flags of an active phase's course: consider combined, continue treatment, early discontinuation,
+    treatment resistant. `scores` and `medications` may be all of the patient's."""
+    course = tuple(s for s in course_scores(phase, scores, rules) if s.day <= today)
+    baseline = course_baseline(phase, course, rules)
+    meds = [m for m in medications if m.patient_id == phase.patient_id]
+    return [
+        *consider_combined(phase, course, today, rules),
+        *continue_treatment(phase, course, today, rules),
+        *early_discontinuation(phase, course, meds, today, rules),
+        *treatment_resistant(phase, course, baseline, meds, today, rules),
+    ]
+
+
+def consider_combined(
+    phase: PhaseFacts, scores: Sequence[ScorePoint], today: date, rules: Rules
+) -> list[Finding]:
+    """DESIGN §2b: an acute phase of one modality when the recommended start is combined; it does not wait for two
+    months of poor response. Once per phase."""
+    if phase.stage != "acute" or phase.modality not in MISSING_MODALITY:
+        return []
+    start = course_start(
+        patient=phase.record, phase=phase, scores=scores, instrument=phase.instrument, today=today, rules=rules
+    )
+    if start is None or start.modality != "combined":
+        return []
+    point = start.based_on
+    return [
+        Finding(
+            kind="consider_combined",
+            severity="medium",
+            recommendation=MISSING_MODALITY[phase.modality],
+            dedupe_key=f"phase:{phase.phase_id}:consider_combined",
+            patient_id=phase.patient_id,
+            phase_id=phase.phase_id,
+            assessment_id=point.assessment_id,
+            evidence={
+                "reasons": list(start.reasons),
+                "score_total": point.total,
+                "score_date": point.day.isoformat(),
+                "modality": phase.modality,
+                "instrument": phase.instrument.code,
+            },
+        )
+    ]
+
+
+def continue_treatment(
+    phase: PhaseFacts, scores: Sequence[ScorePoint], today: date, rules: Rules
+) -> list[Finding]:
+    """DESIGN §2b: an acute phase whose two most recent scores, at least 14 days apart, are in remission.
+
+    "The two most recent scores, at least 14 days apart": the latest score and the most recent one dated 14 or
+    more days before it, and every score between them, are in remission (remission held for two weeks; weekly
+    measurement does not delay the flag, and a dip out of remission in between restarts the count).
+    """
+    if phase.stage != "acute":
+        return []
+    start = phase.started_on - timedelta(days=rules.baseline_days_before)
+    own = [s for s in scores if s.day >= start and s.day <= today]
+    if not own:
+        return []
+    latest = own[-1]
+    earlier = [s for s in own[:-1] if (latest.day - s.day).days >= rules.sustained_remission_days]
+    if not earlier:
+        return []
+    first = earlier[-1]
+    held = [s for s in own if _order(s) >= _order(first)]
+    if not all(in_remission(s.total, phase.instrument) for s in held):
+        return []
+    # Seeds 001, 003: after a remission on medication alone, psychotherapy lowers the risk of relapse.
+    recommendation = (
+        "add_psychotherapy_for_relapse_prevention" if phase.modality == "medication" else "start_continuation"
+    )
+    return [
+        Finding(
+            kind="continue_treatment",
+            severity="low",
+            recommendation=recommendation,
+            dedupe_key=f"phase:{phase.phase_id}:continue_treatment",
+            patient_id=phase.patient_id,
+            phase_id=phase.phase_id,
+            assessment_id=latest.assessment_id,
+            evidence={
+                "first_total": first.total,
+                "first_date": first.day.isoformat(),
+                "latest_total": latest.total,
+                "latest_date": latest.day.isoformat(),
+                "modality": phase.modality,
+                "instrument": phase.instrument.code,
+            },
+        )
+    ]
+
+
+def early_discontinuation(
+    phase: PhaseFacts,
+    scores: Sequence[ScorePoint],
+    medications: Sequence[MedicationFacts],
+    today: date,
+    rules: Rules,
+) -> list[Finding]:
+    """DESIGN §2b: an antidepressant stopped, none other taken the day after, less than 183 days after the course's
+    remission date (730 with 2 or more previous episodes). Once per medication."""
+    remission = course_remission(phase, scores, rules)
+    if remission is None:
+        return []  # a stop before remission is a switch: the clinician's call
+    prior = phase.record.prior_episodes
+    high_risk = prior is not None and prior >= rules.maintenance_min_prior_episodes
+    minimum = rules.maintenance_min_days if high_risk else rules.continuation_min_days
+    findings = []
+    for m in medications:
+        if not is_antidepressant(m) or m.stopped_on is None or m.stopped_on > today:
+            continue
+        stop = m.stopped_on
+        days = (stop - remission.day).days
+        if days < 0 or days >= minimum:
+            continue
+        day_after = stop + timedelta(days=1)
+        if any(is_antidepressant(o) and o.medication_id != m.medication_id and taken_on(o, day_after)
+               for o in medications):
+            continue  # a switch or a dose change: another antidepressant carries on
+        findings.append(
+            Finding(
+                kind="early_discontinuation",
+                severity="high",
+                recommendation="review_medications",
+                dedupe_key=f"medication:{m.medication_id}:early_discontinuation",
+                patient_id=phase.patient_id,
+                phase_id=phase.phase_id,
+                evidence={
+                    "medication_id": m.medication_id,
+                    "medication": m.name,
+                    "remission_date": remission.day.isoformat(),
+                    "stop_date": stop.isoformat(),
+                    "days": days,
+                    "minimum_days": minimum,
+                },
+            )
+        )
+    return findings
+
+
+def days_taken(medications: Sequence[MedicationFacts], since: date, today: date) -> dict[str, int]:
+    """Days each antidepressant (by name, case-insensitive) was taken from `since` to today, both included; rows of
+    one drug (dose changes) add up, a day counted once."""
+    spans: dict[str, list[tuple[date, date]]] = {}
+    for m in medications:
+        first, last = max(m.started_on, since), min(m.stopped_on or today, today)
+        if is_antidepressant(m) and first <= last:
+            spans.setdefault(m.name.strip().casefold(), []).append((first, last))
+    days: dict[str, int] = {}
+    for name, ranges in spans.items():
+        total, end = 0, date.min
+        for first, last in sorted(ranges):
+            first = max(first, end + timedelta(days=1))  # a day two rows share is counted once
+            if first <= last:
+                total += (last - first).days + 1
+            end = max(end, last)
+        days[name] = total
+    return days
+
+
+def treatment_resistant(
+    phase: PhaseFacts,
+    scores: Sequence[ScorePoint],
+    baseline: ScorePoint | None,
+    medications: Sequence[MedicationFacts],
+    today: date,
+    rules: Rules,
+) -> list[Finding]:
+    """DESIGN §2b: in the course, 2 or more antidepressants of different names each taken 42 days or more, and the
+    latest score less than 50% better than the course's first baseline. Once per course."""
+    if baseline is None:
+        return []
+    after = [s for s in scores if _order(s) > _order(baseline)]
+    if not after:
+        return []
+    latest = after[-1]
+    pct = improvement(baseline.total, latest.total)
+    if pct is None or pct >= _exact(rules.response_min_pct):
+        return []
+    trials = sorted(
+        name
+        for name, days in days_taken(medications, phase.course_started_on, today).items()
+        if days >= rules.adequate_trial_days
+    )
+    if len(trials) < rules.resistant_min_trials:
+        return []
+    # One flag per course: at most one phase of a patient starts on a given day, so the course's start names its
+    # first phase.
+    return [
+        Finding(
+            kind="treatment_resistant",
+            severity="medium",
+            recommendation="review_treatment",
+            dedupe_key=f"patient:{phase.patient_id}:treatment_resistant:{phase.course_started_on.isoformat()}",
+            patient_id=phase.patient_id,
+            phase_id=phase.phase_id,
+            assessment_id=latest.assessment_id,
+            evidence={
+                "medications": trials,
+                "baseline_total": baseline.total,
+                "baseline_date": baseline.day.isoformat(),
+                "latest_total": latest.total,
+                "latest_date": latest.day.isoformat(),
+                "improvement_pct": display_pct(pct),
+                "course_started_on": phase.course_started_on.isoformat(),
+            },
+        )
+    ]
+
+
+def bipolar_findings(
+    *, patient_id: int, diagnosis: str, medications: Sequence[MedicationFacts], day: date
+) -> list[Finding]:
+    """DESIGN §2b: bipolar disorder (F31) and an antidepressant taken on `day` with no mood stabiliser, lithium or
+    antipsychotic taken that day (antidepressant monotherapy can switch to mania, NICE CG185). Once per
+    antidepressant."""
+    if not diagnosis_in(diagnosis, BIPOLAR):
+        return []
+    taken = [m for m in medications if m.patient_id == patient_id and taken_on(m, day)]
+    if any(m.drug_class in MANIA_PROTECTING_CLASSES for m in taken):
+        return []
+    return [
+        Finding(
+            kind="bipolar_antidepressant",
+            severity="high",
+            recommendation="review_medications",
+            dedupe_key=f"medication:{m.medication_id}:bipolar_antidepressant",
+            patient_id=patient_id,
+            evidence={"medication_id": m.medication_id, "medication": m.name, "day": day.isoformat()},
+        )
+        for m in sorted(taken, key=lambda m: m.medication_id)
+        if is_antidepressant(m)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------------

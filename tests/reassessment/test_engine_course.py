@@ -269,3 +269,275 @@ def test_it_never_reads_a_score_dated_after_today():
 )
 def test_it_tells_whether_a_phase_follows_the_recommended_start(start, modality, matches):
     assert start_matches(start, modality) is matches
+
+
+# --- Flags of the course (DESIGN §2b) -------------------------------------------------------------------------------
+
+from reassessment.engine import (  # noqa: E402
+    MedicationFacts,
+    bipolar_findings,
+    consider_combined,
+    continue_treatment,
+    course_findings,
+    days_taken,
+    early_discontinuation,
+    treatment_resistant,
+)
+
+
+def on(day: int) -> date:
+    return START + timedelta(days=day)
+
+
+def at(day: int, total: int, *, suicide: int = 0) -> ScorePoint:
+    return score(total, day=on(day), suicide=suicide, id=1000 + day)
+
+
+def med(mid: int, name: str, drug_class: str, started: int, stopped: int | None = None, *, patient: int = 1):
+    return MedicationFacts(
+        medication_id=mid,
+        patient_id=patient,
+        serotonergic=drug_class in ("ssri", "snri"),
+        started_on=on(started),
+        stopped_on=on(stopped) if stopped is not None else None,
+        name=name,
+        drug_class=drug_class,
+    )
+
+
+def acute(modality: str = "medication", **changes) -> PhaseFacts:
+    return replace(PHASE, modality=modality, **changes)
+
+
+def kinds(findings) -> list[str]:
+    return [f.kind for f in findings]
+
+
+# consider_combined
+
+
+@pytest.mark.parametrize(
+    ("modality", "stage", "total", "expected"),
+    [
+        ("psychotherapy", "acute", 16, "add_medication"),
+        ("medication", "acute", 16, "add_psychotherapy"),
+        ("medication", "acute", 15, None),  # either: no flag
+        ("combined", "acute", 20, None),  # already combined
+        ("psychotherapy", "continuation", 20, None),  # acute phases only
+        ("medication", "maintenance", 20, None),
+    ],
+)
+def test_it_suggests_combining_when_the_start_is_combined(modality, stage, total, expected):
+    phase = acute(modality, stage=stage)
+    found = consider_combined(phase, [at(-2, total)], on(10), RULES)
+    assert [f.recommendation for f in found] == ([expected] if expected else [])
+
+
+def test_it_suggests_combining_from_day_one_once_per_phase_with_its_reasons():
+    phase = acute("psychotherapy", record=PatientFacts(prior_episodes=3))
+    (flag,) = consider_combined(phase, [at(0, 8, suicide=1)], on(0), RULES)
+    assert (flag.severity, flag.dedupe_key, flag.phase_id) == ("medium", "phase:1:consider_combined", 1)
+    assert flag.evidence == {
+        "reasons": ["recurrent", "suicide_item"],
+        "score_total": 8,
+        "score_date": "2026-01-05",
+        "modality": "psychotherapy",
+        "instrument": "phq9",
+    }
+
+
+def test_it_suggests_no_combination_without_a_score():
+    assert consider_combined(acute("psychotherapy"), [], on(10), RULES) == []
+
+
+# continue_treatment
+
+
+@pytest.mark.parametrize(
+    ("scores", "flagged"),
+    [
+        ([(0, 18), (28, 4), (42, 3)], True),  # 14 days apart, both in remission
+        ([(0, 18), (29, 4), (42, 3)], False),  # 13 days apart
+        ([(0, 18), (28, 5), (42, 3)], False),  # the earlier one is above remission
+        ([(0, 18), (28, 4), (42, 5)], False),  # the latest is above remission
+        ([(0, 18), (28, 4), (35, 6), (42, 3)], False),  # out of remission in between
+        ([(0, 18), (28, 4), (35, 2), (42, 3)], True),  # weekly scores: the one 14 days back counts
+        ([(0, 18), (42, 3)], False),  # only one score in remission
+    ],
+)
+def test_it_says_continue_after_two_scores_in_remission_14_days_apart(scores, flagged):
+    found = continue_treatment(acute("combined"), [at(d, t) for d, t in scores], on(50), RULES)
+    assert kinds(found) == (["continue_treatment"] if flagged else [])
+
+
+@pytest.mark.parametrize(
+    ("modality", "recommendation"),
+    [
+        ("medication", "add_psychotherapy_for_relapse_prevention"),
+        ("psychotherapy", "start_continuation"),
+        ("combined", "start_continuation"),
+    ],
+)
+def test_it_recommends_therapy_after_a_remission_on_medication_alone(modality, recommendation):
+    (flag,) = continue_treatment(acute(modality), [at(0, 18), at(28, 4), at(42, 3)], on(50), RULES)
+    assert (flag.severity, flag.recommendation, flag.dedupe_key) == ("low", recommendation, "phase:1:continue_treatment")
+    assert (flag.evidence["first_date"], flag.evidence["latest_date"]) == (on(28).isoformat(), on(42).isoformat())
+
+
+def test_it_says_nothing_about_continuing_in_a_continuation_phase():
+    assert continue_treatment(acute(stage="continuation"), [at(0, 3), at(28, 4), at(42, 3)], on(50), RULES) == []
+
+
+# early_discontinuation: remission on day 28 (the course's first score in remission after its baseline)
+
+REMITTED = [at(-1, 18), at(14, 9), at(28, 4)]
+
+
+def stops(stop_day: int, *others: MedicationFacts, prior: int | None = None, scores=REMITTED):
+    phase = acute(record=PatientFacts(prior_episodes=prior))
+    meds = [med(1, "Sertraline", "ssri", 0, stop_day), *others]
+    return early_discontinuation(phase, scores, meds, on(max(stop_day, 60) + 1), RULES)
+
+
+@pytest.mark.parametrize(
+    ("stop_day", "prior", "flagged"),
+    [
+        (28 + 182, None, True),  # 182 days after remission: less than 183
+        (28 + 183, None, False),  # 183 days: long enough
+        (28 + 183, 1, False),  # one previous episode: still 183
+        (28 + 183, 2, True),  # two or more: 730
+        (28 + 729, 2, True),
+        (28 + 730, 2, False),
+        (28, None, True),  # stopped on the remission day itself
+    ],
+)
+def test_it_flags_an_antidepressant_stopped_too_soon_after_remission(stop_day, prior, flagged):
+    assert kinds(stops(stop_day, prior=prior)) == (["early_discontinuation"] if flagged else [])
+
+
+def test_it_gives_the_evidence_of_an_early_stop():
+    (flag,) = stops(100)
+    assert (flag.severity, flag.recommendation, flag.dedupe_key) == (
+        "high", "review_medications", "medication:1:early_discontinuation"
+    )
+    assert flag.evidence == {
+        "medication_id": 1,
+        "medication": "Sertraline",
+        "remission_date": on(28).isoformat(),
+        "stop_date": on(100).isoformat(),
+        "days": 72,
+        "minimum_days": 183,
+    }
+
+
+def test_it_flags_no_stop_before_remission():
+    assert stops(20) == []  # remission came on day 28, after the stop: a switch
+    assert stops(100, scores=[at(-1, 18), at(28, 9)]) == []  # no remission at all
+
+
+@pytest.mark.parametrize(
+    ("other", "flagged"),
+    [
+        (med(2, "Sertraline", "ssri", 101), False),  # a dose change: the new row starts the day after
+        (med(2, "Mirtazapine", "serotonergic_antidepressant", 90), False),  # a switch already under way
+        (med(2, "Bupropion", "bupropion", 101, 130), False),  # taken the day after
+        (med(2, "Venlafaxine", "snri", 102), True),  # not the day after: a gap
+        (med(2, "Venlafaxine", "snri", 50, 100), True),  # stopped the same day (both are flagged)
+        (med(2, "Quetiapine", "antipsychotic", 0), True),  # not an antidepressant
+    ],
+)
+def test_it_lets_another_antidepressant_carry_on_the_day_after(other, flagged):
+    found = [f for f in stops(100, other) if f.evidence["medication_id"] == 1]
+    assert kinds(found) == (["early_discontinuation"] if flagged else [])
+
+
+def test_it_ignores_stops_of_other_classes():
+    phase = acute()
+    meds = [med(1, "Lorazepam", "benzodiazepine", 0, 100)]
+    assert early_discontinuation(phase, REMITTED, meds, on(120), RULES) == []
+
+
+# treatment_resistant
+
+STUCK = [at(-1, 20), at(84, 11)]  # 45% better: below 50
+
+
+@pytest.mark.parametrize(
+    ("meds", "flagged"),
+    [
+        ([med(1, "Sertraline", "ssri", 0, 41), med(2, "Venlafaxine", "snri", 42, 83)], True),  # 42 days each
+        ([med(1, "Sertraline", "ssri", 0, 40), med(2, "Venlafaxine", "snri", 42, 83)], False),  # 41 days
+        ([med(1, "Sertraline", "ssri", 0, 41), med(2, "sertraline", "ssri", 42, 83)], False),  # one drug
+        # a dose change in week 3 continues the same trial
+        ([med(1, "Sertraline", "ssri", 0, 20), med(2, "Sertraline", "ssri", 21, 41),
+          med(3, "Venlafaxine", "snri", 42, None)], True),
+        ([med(1, "Sertraline", "ssri", 0, 41), med(2, "Quetiapine", "antipsychotic", 0, None)], False),
+    ],
+)
+def test_it_flags_treatment_resistance_after_two_adequate_trials(meds, flagged):
+    found = treatment_resistant(acute(), STUCK, STUCK[0], meds, on(90), RULES)
+    assert kinds(found) == (["treatment_resistant"] if flagged else [])
+
+
+@pytest.mark.parametrize(("latest", "flagged"), [(11, True), (10, False), (3, False)])  # 45%, 50%, remission
+def test_it_flags_resistance_only_below_50_percent(latest, flagged):
+    meds = [med(1, "Sertraline", "ssri", 0, 41), med(2, "Venlafaxine", "snri", 42, None)]
+    scores = [at(-1, 20), at(84, latest)]
+    assert kinds(treatment_resistant(acute(), scores, scores[0], meds, on(90), RULES)) == (
+        ["treatment_resistant"] if flagged else []
+    )
+
+
+def test_it_flags_resistance_once_per_course():
+    meds = [med(1, "Sertraline", "ssri", 0, 41), med(2, "Venlafaxine", "snri", 42, None)]
+    later_phase = acute("combined", phase_id=2, started_on=on(60))  # same course, started on day 0
+    (first,) = treatment_resistant(acute(), STUCK, STUCK[0], meds, on(90), RULES)
+    (second,) = treatment_resistant(later_phase, STUCK, STUCK[0], meds, on(90), RULES)
+    assert first.dedupe_key == second.dedupe_key == "patient:1:treatment_resistant:2026-01-05"
+    assert first.evidence["medications"] == ["sertraline", "venlafaxine"]
+
+
+def test_it_counts_only_days_within_the_course_and_up_to_today():
+    meds = [med(1, "Sertraline", "ssri", -100, 10), med(2, "Venlafaxine", "snri", 20, None)]
+    assert days_taken(meds, on(0), on(30)) == {"sertraline": 11, "venlafaxine": 11}
+
+
+# bipolar_antidepressant
+
+
+@pytest.mark.parametrize(
+    ("diagnosis", "others", "flagged"),
+    [
+        ("F31.4", [], True),
+        ("F31", [], True),
+        ("F33.1", [], False),  # not bipolar
+        ("F31.4", [med(3, "Lamotrigine", "mood_stabilizer", 0)], False),
+        ("F31.4", [med(3, "Lithium", "lithium", 0)], False),
+        ("F31.4", [med(3, "Quetiapine", "antipsychotic", 0)], False),
+        ("F31.4", [med(3, "Valproate", "mood_stabilizer", 0, 9)], True),  # stopped before today
+        ("F31.4", [med(3, "Lithium", "lithium", 0, 10)], False),  # still taken today (its stop day)
+        ("F31.4", [med(3, "Lithium", "lithium", 0, 10, patient=2)], True),  # another patient's
+    ],
+)
+def test_it_flags_an_antidepressant_without_a_mood_stabiliser_in_bipolar_disorder(diagnosis, others, flagged):
+    meds = [med(1, "Sertraline", "ssri", 0), *others]
+    found = bipolar_findings(patient_id=1, diagnosis=diagnosis, medications=meds, day=on(10))
+    assert kinds(found) == (["bipolar_antidepressant"] if flagged else [])
+
+
+def test_it_flags_each_antidepressant_of_a_bipolar_patient_once():
+    meds = [med(2, "Bupropion", "bupropion", 0), med(1, "Sertraline", "ssri", 0), med(3, "Old", "ssri", 0, 5)]
+    found = bipolar_findings(patient_id=1, diagnosis="F31.3", medications=meds, day=on(10))
+    assert [f.dedupe_key for f in found] == [
+        "medication:1:bipolar_antidepressant",
+        "medication:2:bipolar_antidepressant",
+    ]
+    assert (found[0].severity, found[0].recommendation) == ("high", "review_medications")
+
+
+def test_it_runs_every_course_flag_of_a_phase_together():
+    phase = acute("medication", record=PatientFacts(prior_episodes=2))
+    scores = [at(-1, 18), at(28, 4), at(42, 3)]
+    meds = [med(1, "Sertraline", "ssri", 0, 45), med(9, "Other patient", "ssri", 0, 45, patient=2)]
+    found = course_findings(phase, scores, meds, on(50), RULES)
+    assert sorted(kinds(found)) == ["consider_combined", "continue_treatment", "early_discontinuation"]
