@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from instruments.definitions import Definition, self_rated
 from patients.drug_classes import DRUG_CLASSES
 from patients.models import Modality, Preference, Stage, Therapy
-from reassessment.models import FlagSeverity
+from reassessment.models import FlagKind, FlagSeverity
 from reassessment.selectors import CASELOAD_SORTS, CATEGORIES
 
 CATEGORY_LABELS = {
@@ -138,6 +138,9 @@ class CaseloadFilterForm(forms.Form):
     category = forms.ChoiceField(
         label="Category", required=False, choices=[("", "Any category")] + [(c, CATEGORY_LABELS[c]) for c in CATEGORIES]
     )
+    flag_kind = forms.ChoiceField(
+        label="Open flag", required=False, choices=[("", "Any flag"), *FlagKind.choices]
+    )
     sort = forms.ChoiceField(label="Sort by", required=False, choices=[(s, SORT_LABELS[s]) for s in CASELOAD_SORTS])
     desc = forms.BooleanField(label="Reverse order", required=False)
 
@@ -150,6 +153,7 @@ class CaseloadFilterForm(forms.Form):
             "overdue": bool(data.get("overdue")),
             "modality": data.get("modality", ""),
             "category": data.get("category", ""),
+            "flag_kind": data.get("flag_kind", ""),
             "sort": data.get("sort") or "attention",
             "descending": bool(data.get("desc")),
             "page": self.page(),

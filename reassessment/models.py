@@ -17,6 +17,12 @@ class FlagKind(models.TextChoices):
     SEROTONERGIC_COMBINATION = "serotonergic_combination", "Serotonergic combination"
     REASSESSMENT_OVERDUE = "reassessment_overdue", "Reassessment overdue"
     CLINICIAN_CONCERN = "clinician_concern", "Clinician's concern"
+    # DESIGN §2b: the treatment course
+    CONSIDER_COMBINED = "consider_combined", "Consider combined treatment"
+    CONTINUE_TREATMENT = "continue_treatment", "Continue treatment"
+    EARLY_DISCONTINUATION = "early_discontinuation", "Early discontinuation"
+    BIPOLAR_ANTIDEPRESSANT = "bipolar_antidepressant", "Antidepressant in bipolar disorder"
+    TREATMENT_RESISTANT = "treatment_resistant", "Treatment resistant"
 
 
 class FlagSeverity(models.TextChoices):
@@ -38,6 +44,11 @@ class Recommendation(models.TextChoices):
     CONTACT_PATIENT = "contact_patient", "Contact the patient"
     STOP_COMBINATION = "stop_combination", "Stop the combination"
     SEE_NOTE = "see_note", "See the clinician's note"
+    START_CONTINUATION = "start_continuation", "Start a continuation phase"
+    ADD_PSYCHOTHERAPY_FOR_RELAPSE_PREVENTION = (
+        "add_psychotherapy_for_relapse_prevention",
+        "Add psychotherapy to prevent relapse",
+    )
 
 
 class FlagStatus(models.TextChoices):
@@ -54,7 +65,7 @@ class Flag(models.Model):
     assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, null=True, blank=True, related_name="flags")
     kind = models.CharField(max_length=32, choices=FlagKind.choices)
     severity = models.CharField(max_length=8, choices=FlagSeverity.choices)
-    recommendation = models.CharField(max_length=24, choices=Recommendation.choices)
+    recommendation = models.CharField(max_length=48, choices=Recommendation.choices)
     status = models.CharField(max_length=16, choices=FlagStatus.choices, default=FlagStatus.OPEN)
     evidence = models.JSONField(default=dict)
     dedupe_key = models.CharField(max_length=160, unique=True)

@@ -161,6 +161,39 @@ def active_phase_facts(phases: QuerySet[TreatmentPhase], today: date) -> list[en
     return [_facts_from_row(row[:-1], [row[-1]] if row[-1] is not None else []) for row in rows]
 
 
+# The classes the course rules read (DESIGN §2b): antidepressants, and what protects a bipolar patient from them.
+COURSE_CLASSES = (*engine.COURSE_ANTIDEPRESSANT_CLASSES, *engine.MANIA_PROTECTING_CLASSES)
+
+
+def course_medications(
+    patient_ids: Iterable[int], *, taken_on: date | None = None
+) -> dict[int, list[engine.MedicationFacts]]:
+    """The antidepressants, mood stabilisers, lithium and antipsychotics of many patients: one query.
+
+    `taken_on`: only those taken that day (the bipolar check of a sweep reads no history).
+    """
+    meds = Medication.objects.filter(patient_id__in=list(patient_ids), drug_class__in=COURSE_CLASSES)
+    if taken_on is not None:
+        meds = meds.filter(started_on__lte=taken_on).filter(Q(stopped_on__isnull=True) | Q(stopped_on__gte=taken_on))
+    by_patient: dict[int, list[engine.MedicationFacts]] = defaultdict(list)
+    rows = meds.order_by("patient_id", "started_on", "id").values_list(
+        "id", "patient_id", "serotonergic", "started_on", "stopped_on", "name", "drug_class"
+    )
+    for mid, pid, serotonergic, started_on, stopped_on, name, drug_class in rows.iterator(chunk_size=5000):
+        by_patient[pid].append(
+            engine.MedicationFacts(
+                medication_id=mid,
+                patient_id=pid,
+                serotonergic=serotonergic,
+                started_on=started_on,
+                stopped_on=stopped_on,
+                name=name,
+                drug_class=drug_class,
+            )
+        )
+    return by_patient
+
+
 def _suicide_answer() -> Case:
     """The answer to each row's instrument's suicide item, read in the database (0 for an instrument without one)."""
     whens = [
@@ -717,6 +750,7 @@ def caseload(
     overdue: bool = False,
     modality: str = "",
     category: str = "",
+    flag_kind: str = "",
     sort: str = "attention",
     descending: bool = False,
     patient_ids: Collection[int] | None = None,
@@ -764,7 +798,12 @@ def caseload(
         rows = rows.filter(status_row__modality=modality, status_row__phase__isnull=False)
     if category:
         rows = rows.filter(category_now=category)
-    narrowed = needle or flagged or due or overdue or modality or category or patient_ids is not None
+    if flag_kind:  # DESIGN §2b: the caseload filters by any kind of open flag
+        open_of_kind = Flag.objects.filter(patient=OuterRef("pk"), kind=flag_kind, status=FlagStatus.OPEN)
+        rows = rows.filter(Exists(open_of_kind))
+    narrowed = (
+        needle or flagged or due or overdue or modality or category or flag_kind or patient_ids is not None
+    )
     matching = rows.count() if narrowed else total
     pages = max(1, -(-matching // page_size))
     page = min(max(1, page), pages)

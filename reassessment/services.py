@@ -50,6 +50,7 @@ from reassessment.selectors import (
     SelfReport,
     Summary,
     active_phase_facts,
+    course_medications,
     rules,
     score_points,
     summaries,
@@ -321,6 +322,23 @@ def _active_serotonergic(patient_ids: Iterable[int] | None, day: date) -> Iterab
         )
 
 
+def check_bipolar(*, day: date, patient_ids: Iterable[int]) -> Counts:
+    """DESIGN §2b bipolar_antidepressant for the given patients on `day`: two queries whatever their number."""
+    bipolar = Patient.objects.filter(pk__in=list(patient_ids), diagnosis__startswith="F31")
+    ids = list(bipolar.values_list("id", "diagnosis"))
+    if not ids:
+        return Counts()
+    medications = course_medications((pid for pid, _ in ids), taken_on=day)
+    findings = [
+        finding
+        for pid, diagnosis in ids
+        for finding in engine.bipolar_findings(
+            patient_id=pid, diagnosis=diagnosis, medications=medications.get(pid, []), day=day
+        )
+    ]
+    return _persist(findings, patient_ids=[], now=timezone.now())
+
+
 def check_serotonergic(*, day: date, patient_ids: Iterable[int] | None = None) -> Counts:
     """Raise serotonergic_combination flags for every pair in effect on `day` (all patients when None)."""
     counts = Counts()
@@ -405,8 +423,31 @@ def check_medications(*, patient: Patient, today: date) -> list[Flag]:
     then the patient's stored status (a medication can change the interval in force and the open flags)."""
     findings = engine.serotonergic_findings(list(_active_serotonergic([patient.id], today)), today, rules())
     flags = [raise_flag(f)[0] for f in findings]
+    flags.extend(course_medication_flags(patient=patient, today=today))
     refresh_statuses(patient_ids=[patient.id])
     return flags
+
+
+def course_medication_flags(*, patient: Patient, today: date) -> list[Flag]:
+    """DESIGN §2b checks a medication change calls for, synchronously for today: an antidepressant in bipolar
+    disorder, and the course flags that read medications (early discontinuation, treatment resistance)."""
+    current = rules()
+    medications = course_medications([patient.id]).get(patient.id, [])
+    findings = engine.bipolar_findings(
+        patient_id=patient.id, diagnosis=patient.diagnosis, medications=medications, day=today
+    )
+    facts = active_phase_facts(active_phases().filter(patient_id=patient.id), today)
+    points = score_points(facts)
+    for f in facts:
+        scores = points.get(f.patient_id, [])
+        course = tuple(s for s in engine.course_scores(f, scores, current) if s.day <= today)
+        findings.extend(engine.early_discontinuation(f, course, medications, today, current))
+        findings.extend(
+            engine.treatment_resistant(
+                f, course, engine.course_baseline(f, course, current), medications, today, current
+            )
+        )
+    return [raise_flag(finding)[0] for finding in findings]
 
 
 _FLAG_COLUMNS = ("patient", "phase", "assessment", "kind", "severity", "recommendation", "evidence", "dedupe_key")
@@ -587,10 +628,12 @@ def evaluate_facts(
     current = rules()
     findings: list[engine.Finding] = []
     active: dict[int, engine.PhaseSummary | None] = {}
+    medications = course_medications(f.patient_id for f in facts)  # DESIGN §2b: one query per batch
     for f in facts:
         scores = points.get(f.patient_id, [])
         evaluation = engine.evaluate_phase(f, scores, today, current)
         findings.extend(evaluation.findings)
+        findings.extend(engine.course_findings(f, scores, medications.get(f.patient_id, []), today, current))
         active[f.patient_id] = evaluation.summary
         if summaries is not None:
             summaries[f.patient_id] = summary_of_facts(f, scores, today, current, result=evaluation.summary)
@@ -726,6 +769,7 @@ def check_patients(
     )
     if patient_ids:
         counts.add(check_serotonergic(day=today, patient_ids=patient_ids))
+        counts.add(check_bipolar(day=today, patient_ids=patient_ids))
         # The date moving on: every patient's stored status is refreshed daily (only changed rows are written).
         refresh_statuses(patient_ids=patient_ids, computed=computed, computed_on=today)
     return counts

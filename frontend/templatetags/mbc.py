@@ -181,3 +181,23 @@ def clinic_name() -> str:
 def form_error_links(form: Any) -> list[ErrorLink]:
     """The error summary's links of a form rendered by a view mbc does not own (Django's sign-in view)."""
     return error_links(form) if form is not None else []
+
+
+# The reasons of a recommended start in a few words, for a flag's evidence line.
+START_REASON_SHORT = {
+    "psychotic_features": "psychotic features",
+    "severe": "severe symptoms",
+    "chronic": "chronic depression",
+    "recurrent": "recurrent depression",
+    "suicide_item": "suicide item answered",
+    "anxiety_disorder": "OCD, panic or PTSD",
+    "bipolar": "bipolar disorder",
+    "moderate": "moderate symptoms",
+    "mild": "mild symptoms",
+    "minimal": "minimal symptoms",
+}
+
+
+@register.filter
+def start_reason_short(reason: str) -> str:
+    return START_REASON_SHORT.get(reason, reason.replace("_", " "))

@@ -380,7 +380,8 @@ def test_it_says_continue_after_two_scores_in_remission_14_days_apart(scores, fl
 )
 def test_it_recommends_therapy_after_a_remission_on_medication_alone(modality, recommendation):
     (flag,) = continue_treatment(acute(modality), [at(0, 18), at(28, 4), at(42, 3)], on(50), RULES)
-    assert (flag.severity, flag.recommendation, flag.dedupe_key) == ("low", recommendation, "phase:1:continue_treatment")
+    assert (flag.severity, flag.recommendation) == ("low", recommendation)
+    assert flag.dedupe_key == "phase:1:continue_treatment"
     assert (flag.evidence["first_date"], flag.evidence["latest_date"]) == (on(28).isoformat(), on(42).isoformat())
 
 
