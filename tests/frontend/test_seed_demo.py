@@ -49,7 +49,7 @@ def test_it_refuses_a_weak_password(db, frozen, monkeypatch):
 
 
 def test_it_creates_about_forty_patients_for_the_demo_clinician(seeded):
-    assert Patient.objects.filter(external_id__startswith="DEMO-", care_team__user__username="demo").count() == 42
+    assert Patient.objects.filter(external_id__startswith="DEMO-", care_team__user__username="demo").count() == 50
     modalities = set(TreatmentPhase.objects.filter(ended_on__isnull=True).values_list("modality", flat=True))
     assert modalities == {"medication", "psychotherapy", "combined"}
 
@@ -57,7 +57,7 @@ def test_it_creates_about_forty_patients_for_the_demo_clinician(seeded):
 def test_it_adds_nothing_the_second_time(seeded):
     before = (Patient.objects.count(), Assessment.objects.count(), Flag.objects.count(), TreatmentPhase.objects.count())
     output = seed()
-    assert "0 patients created, 42 already there" in output
+    assert "0 patients created, 50 already there" in output
     assert "Created clinician" not in output
     assert "(its password is unchanged)" not in output  # issue 13: bin/run seeds on every start; said with -v2
     assert "(its password is unchanged)" in seed("-v", "2")
@@ -109,3 +109,15 @@ def test_it_shows_the_round_two_rules(seeded):
     resolved = Flag.objects.filter(status="resolved", resolved_by__username="demo")
     assert resolved.exists()
     assert all(f.resolution_note.startswith("Combined phase started on") for f in resolved)
+def test_it_shows_every_course_flag_and_every_recommended_start(seeded):
+    demo = get_user_model().objects.get(username="demo")
+    for kind in ("consider_combined", "continue_treatment", "early_discontinuation", "bipolar_antidepressant",
+                 "treatment_resistant"):
+        assert Flag.objects.filter(kind=kind, status="open").exists(), kind
+    rows = caseload(demo, TODAY).rows
+    starts = {r.summary.recommended.modality for r in rows if r.summary.recommended is not None}
+    assert starts == {"medication_first", "combined", "either", "psychotherapy", "monitor"}
+    assert any(r.summary.start_differs for r in rows)
+    assert Flag.objects.get(kind="continue_treatment", patient__external_id="DEMO-044").recommendation == (
+        "add_psychotherapy_for_relapse_prevention"
+    )

@@ -1,8 +1,9 @@
 """manage.py seed_demo [--username demo] [--password-stdin]: a realistic demo caseload, idempotent.
 
-About 40 fictional patients for one clinician across the three modalities: responders, remitters, partial
+About 50 fictional patients for one clinician across the three modalities: responders, remitters, partial
 responders who had the other modality added and then improved, partial responders waiting for a decision, an
-overdue patient, one suicide-risk flag. Every date is relative to today's clinic-local date. Running it again adds
+overdue patient, one suicide-risk flag, and one patient for each treatment-course flag and each kind of recommended
+start (DESIGN §2b). Every date is relative to today's clinic-local date. Running it again adds
 nothing: patients are keyed by their DEMO-nnn record numbers, assessments by client_id, flags by their dedupe keys.
 """
 
@@ -59,8 +60,10 @@ NAMES = [
     "Victor Mensah", "Wen Zhao", "Ximena Flores", "Yusuf Demir", "Zara Ahmed", "Alice Mercer", "Bruno Costa",
     "Carys Evans", "Daniel Kim", "Esme Holloway", "Felix Wagner", "Gemma Doyle", "Hugo Laurent", "Isla Fraser",
     "Jamal Wright", "Keira Walsh", "Leon Fischer", "Mira Petrova", "Noah Sinclair", "Oscar Lind", "Priya Nair",
+    "Orla Quinn", "Rosa Jimenez", "Samir Aziz", "Tessa Moore", "Ugo Bianchi", "Vera Sokolova", "Will Turner",
+    "Xavier Dunn",
 ]
-# (kind, count): the mix of the demo caseload; 42 patients.
+# (kind, count): the mix of the demo caseload; 50 patients.
 MIX = [
     ("medication_responder", 5),
     ("therapy_responder", 5),
@@ -78,7 +81,27 @@ MIX = [
     ("young_medication", 1),
     ("rebound", 1),  # issue 8: worsening from the best point, and a dose change (a stopped row)
     ("washout", 1),  # issue 8: an MAOI started inside fluoxetine's 5-week washout
+    # DESIGN §2b: the treatment course (each new flag, each kind of recommended start)
+    ("consider_combined", 1),
+    ("continue_on_medication", 1),
+    ("early_stop", 1),
+    ("bipolar_antidepressant", 1),
+    ("treatment_resistant", 1),
+    ("psychotic_features", 1),
+    ("mild_therapy", 1),
+    ("monitor_only", 1),
 ]
+# DESIGN §2b: the course record and diagnosis each course story needs (the others keep a random diagnosis).
+COURSE_RECORDS: dict[str, dict[str, Any]] = {
+    "consider_combined": {"diagnosis": "F33.1", "prior_episodes": 1, "preference": "psychotherapy"},
+    "continue_on_medication": {"diagnosis": "F32.1", "prior_episodes": 0, "preference": "medication"},
+    "early_stop": {"diagnosis": "F33.1", "prior_episodes": 2, "preference": "medication"},
+    "bipolar_antidepressant": {"diagnosis": "F31.3", "prior_episodes": 3, "preference": "combined"},
+    "treatment_resistant": {"diagnosis": "F33.2", "prior_episodes": 1, "onset_days_ago": 300},
+    "psychotic_features": {"diagnosis": "F32.3", "prior_episodes": 0},
+    "mild_therapy": {"diagnosis": "F32.0", "prior_episodes": 0, "preference": "psychotherapy"},
+    "monitor_only": {"diagnosis": "F33.4", "prior_episodes": 2, "onset_days_ago": 400},
+}
 # Two therapy responders measured on an anxiety or a PTSD scale; two Spanish-speaking patients (issue 12).
 OTHER_PRIMARY = {"DEMO-006": ("gad7", "F41.1"), "DEMO-007": ("pcl5", "F43.1")}
 SPANISH = {"DEMO-020", "DEMO-024"}
@@ -315,6 +338,74 @@ class Seeder:
         add_medication(patient=patient, by=self.by, name="Phenelzine", drug_class="maoi", started_on=self.ago(5),
                        dose="15 mg three times daily")
         self.course(story, patient, start, 19, 17, [-2, 14])
+    # -- DESIGN §2b: the treatment course ----------------------------------------------------------------------
+
+    def scores(self, story: Story, patient: Patient, start: date, days_totals: list[tuple[int, int]]) -> None:
+        for day, total in days_totals:
+            self.score(story, patient, start + timedelta(days=day), total)
+
+    def drug(self, patient: Patient, name: str, drug_class: str, started: date, stopped: date | None = None,
+             dose: str = "") -> None:
+        add_medication(patient=patient, by=self.by, name=name, drug_class=drug_class, started_on=started,
+                       stopped_on=stopped, dose=dose)
+
+    def consider_combined(self, story: Story, patient: Patient) -> None:
+        """Severe at the start, in therapy alone: combined is recommended from day one."""
+        start = self.ago(20)
+        self.phase(patient, "psychotherapy", start, therapy="cbt")
+        self.scores(story, patient, start, [(-2, 18), (14, 17)])
+
+    def continue_on_medication(self, story: Story, patient: Patient) -> None:
+        """In remission on medication alone for 4 weeks: time for continuation, with therapy against relapse."""
+        start = self.ago(100)
+        self.phase(patient, "medication", start)
+        self.drug(patient, "Escitalopram", "ssri", start, dose="10 mg daily")
+        self.scores(story, patient, start, [(-3, 14), (14, 12), (28, 8), (56, 4), (70, 3), (84, 2)])
+
+    def early_stop(self, story: Story, patient: Patient) -> None:
+        """Remission, continuation, then the antidepressant stopped after 4 months with two previous episodes."""
+        start = self.ago(200)
+        self.phase(patient, "medication", start)
+        self.drug(patient, "Sertraline", "ssri", start, self.ago(12), dose="100 mg daily")
+        self.scores(story, patient, start, [(-2, 19), (28, 12), (56, 4), (84, 3)])
+        continuation = start + timedelta(days=100)
+        self.phase(patient, "medication", continuation, stage="continuation",
+                   notes="Remission sustained; continuing the antidepressant.")
+        self.scores(story, patient, continuation, [(28, 3), (56, 4), (84, 3)])
+
+    def bipolar_antidepressant(self, story: Story, patient: Patient) -> None:
+        """Bipolar depression on an SSRI with therapy, no mood stabiliser."""
+        start = self.ago(30)
+        self.phase(patient, "combined", start, therapy="ipt")
+        self.drug(patient, "Fluoxetine", "ssri", start, dose="20 mg daily")
+        self.scores(story, patient, start, [(-1, 15), (14, 13), (28, 12)])
+
+    def treatment_resistant(self, story: Story, patient: Patient) -> None:
+        """Two adequate antidepressant trials, still less than 50% better."""
+        start = self.ago(120)
+        self.phase(patient, "medication", start)
+        switch = start + timedelta(days=56)
+        self.drug(patient, "Sertraline", "ssri", start, switch - timedelta(days=1), dose="150 mg daily")
+        self.drug(patient, "Venlafaxine", "snri", switch, dose="150 mg daily")
+        self.scores(story, patient, start, [(-2, 20), (28, 18), (56, 17), (84, 15), (112, 14)])
+
+    def psychotic_features(self, story: Story, patient: Patient) -> None:
+        """Psychotic depression: medication first (an antidepressant with an antipsychotic)."""
+        start = self.ago(50)
+        self.phase(patient, "medication", start)
+        self.drug(patient, "Sertraline", "ssri", start, dose="50 mg daily")
+        self.drug(patient, "Quetiapine", "antipsychotic", start, dose="150 mg daily")
+        self.scores(story, patient, start, [(-1, 21), (14, 17), (28, 13), (42, 11)])
+
+    def mild_therapy(self, story: Story, patient: Patient) -> None:
+        """Mild depression: psychotherapy is the place to start."""
+        start = self.ago(40)
+        self.phase(patient, "psychotherapy", start, therapy="cbt")
+        self.scores(story, patient, start, [(-2, 8), (14, 7), (28, 6)])
+
+    def monitor_only(self, story: Story, patient: Patient) -> None:
+        """No treatment phase, a minimal score: monitor."""
+        self.score(story, patient, self.ago(5), 3)
 
     def tell(self, story: Story, patient: Patient) -> None:
         stories: dict[str, Callable[[], None]] = {
@@ -336,6 +427,14 @@ class Seeder:
             "young_medication": lambda: self.young_medication(story, patient),
             "rebound": lambda: self.rebound(story, patient),
             "washout": lambda: self.washout(story, patient),
+            "consider_combined": lambda: self.consider_combined(story, patient),
+            "continue_on_medication": lambda: self.continue_on_medication(story, patient),
+            "early_stop": lambda: self.early_stop(story, patient),
+            "bipolar_antidepressant": lambda: self.bipolar_antidepressant(story, patient),
+            "treatment_resistant": lambda: self.treatment_resistant(story, patient),
+            "psychotic_features": lambda: self.psychotic_features(story, patient),
+            "mild_therapy": lambda: self.mild_therapy(story, patient),
+            "monitor_only": lambda: self.monitor_only(story, patient),
         }
         stories[story.kind]()
 
@@ -347,23 +446,24 @@ def demo_stories() -> list[Story]:
         key = f"DEMO-{number:03d}"
         rng = random.Random(f"mbc-demo:{key}")  # a fixed seed per patient: the same caseload on every machine
         primary, diagnosis = OTHER_PRIMARY.get(key, ("hamd17" if kind == "hamd_combined" else "phq9", ""))
-        stories.append(
-            Story(
-                key=key,
-                name=name,
-                kind=kind,
-                primary=primary,
-                age=21 if kind == "young_medication" else rng.randint(26, 71),
-                diagnosis=diagnosis or rng.choice(DIAGNOSES),
-                language="es" if key in SPANISH else None,
-                rng=rng,
-            )
+        story = Story(
+            key=key,
+            name=name,
+            kind=kind,
+            primary=primary,
+            age=21 if kind == "young_medication" else rng.randint(26, 71),
+            diagnosis=diagnosis or rng.choice(DIAGNOSES),
+            language="es" if key in SPANISH else None,
+            rng=rng,
         )
+        for attribute, value in COURSE_RECORDS.get(kind, {}).items():
+            setattr(story, attribute, value)
+        stories.append(story)
     return stories
 
 
 class Command(BaseCommand):
-    help = "Create a demo clinician's caseload of about 40 fictional patients (safe to run twice)."
+    help = "Create a demo clinician's caseload of about 50 fictional patients (safe to run twice)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", default="demo", help="The demo clinician (created when missing).")
@@ -404,6 +504,7 @@ class Command(BaseCommand):
             facts = selectors.active_phase_facts(services.active_phases().filter(patient_id__in=ids), today)
             counts = services.evaluate_facts(facts, today)
             counts.add(services.check_serotonergic(day=today, patient_ids=ids))
+            counts.add(services.check_bipolar(day=today, patient_ids=ids))
             services.refresh_statuses(patient_ids=ids)  # the caseload's stored rows, as the daily sweep would
         raised = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.flags.items())) or "none new"
         self.stdout.write(f"Demo caseload: {created} patients created, {len(ids) - created} already there.")
