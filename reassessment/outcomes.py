@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -47,6 +49,85 @@ class Outcomes:
     # The patients behind each figure, by key: "modality.<modality>.<evaluable|responded|remitted>",
     # "sequence.<sequence>.<...>", "partial.<reassessed|flagged|single|added>" (the outcomes page's links).
     members: dict[str, frozenset[int]] = field(default_factory=dict)
+    by_start: list[StartingSequence] = field(default_factory=list)  # DESIGN §2b, per starting sequence
+
+
+@dataclass(frozen=True)
+class StartingSequence:
+    """DESIGN §2b outcomes of the patients whose first course ran through the same modalities, in order.
+
+    `modalities`: the first phase's modality, then each change (stages ignored): ("medication", "combined") is
+    medication first, psychotherapy added.
+    """
+
+    modalities: tuple[str, ...]
+    patients: int = 0
+    remitted: int = 0  # reached remission in that first course
+    weeks_to_remission: tuple[float, ...] = ()  # start of the first phase to the remission date, one per remitted
+    start_evaluable: int = 0  # with a recommended start (their first phase has a baseline)
+    start_matched: int = 0  # ... and their first phase followed it
+
+    @property
+    def key(self) -> str:
+        return ">".join(self.modalities)
+
+    @property
+    def median_weeks(self) -> float | None:
+        return round(statistics.median(self.weeks_to_remission), 1) if self.weeks_to_remission else None
+
+    @property
+    def matched_pct(self) -> float | None:
+        return round(100 * self.start_matched / self.start_evaluable, 1) if self.start_evaluable else None
+
+
+def starting_sequences(
+    phases_by_patient: dict[int, list[engine.PhaseFacts]],
+    points: dict[int, list[engine.ScorePoint]],
+    today: date,
+    current: engine.Rules,
+    in_range: Callable[[date], bool] = lambda day: True,
+) -> list[StartingSequence]:
+    """DESIGN §2b: per starting sequence, the weeks to remission and whether the first phase followed the
+    recommended start, over each patient's first course (the first phase and the phases that follow it unbroken).
+
+    The recommended start is read from the first course's baseline only: a patient whose first phase has no
+    baseline has no start to compare with (the latest score could be a remission the treatment brought).
+    """
+    groups: dict[tuple[str, ...], dict[str, Any]] = {}
+    for patient_id, phases in phases_by_patient.items():
+        ordered = sorted(phases, key=lambda f: (f.started_on, f.phase_id))
+        first = ordered[0]
+        if not in_range(first.started_on):  # the outcomes page's date range: patients who started in it
+            continue
+        course = [f for f in ordered if f.course_started_on == first.started_on]
+        modalities: list[str] = []
+        for f in course:
+            if not modalities or modalities[-1] != f.modality:
+                modalities.append(f.modality)
+        group = groups.setdefault(tuple(modalities), {"patients": 0, "weeks": [], "evaluable": 0, "matched": 0})
+        group["patients"] += 1
+        scores = [s for s in points.get(patient_id, []) if s.day <= today]
+        remission = engine.course_remission(course[-1], scores, current)
+        if remission is not None:
+            group["weeks"].append((remission.day - first.started_on).days / 7)
+        baseline = engine.course_baseline(first, scores, current)
+        start = engine.recommended_start(
+            patient=first.record, score=baseline, instrument=first.instrument, today=today, rules=current
+        )
+        if start is not None:
+            group["evaluable"] += 1
+            group["matched"] += engine.start_matches(start.modality, first.modality)
+    return [
+        StartingSequence(
+            modalities=key,
+            patients=g["patients"],
+            remitted=len(g["weeks"]),
+            weeks_to_remission=tuple(g["weeks"]),
+            start_evaluable=g["evaluable"],
+            start_matched=g["matched"],
+        )
+        for key, g in sorted(groups.items(), key=lambda item: (-item[1]["patients"], item[0]))
+    ]
 
 
 OUTCOME_GROUPS = (
@@ -171,6 +252,7 @@ def outcomes(
         partial_single=single,
         partial_added=added,
         members={key: frozenset(ids) for key, ids in members.items()},
+        by_start=starting_sequences(phases_by_patient, points, today, current, in_range),
     )
 
 

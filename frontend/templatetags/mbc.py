@@ -201,3 +201,20 @@ START_REASON_SHORT = {
 @register.filter
 def start_reason_short(reason: str) -> str:
     return START_REASON_SHORT.get(reason, reason.replace("_", " "))
+
+
+@register.filter
+def sequence_label(modalities: Any) -> str:
+    """A starting sequence in words: ("medication", "combined") -> "Medication, then psychotherapy added"."""
+    names = dict(Modality.choices)
+    steps = list(modalities)
+    if not steps:
+        return "—"
+    words = [names.get(steps[0], steps[0])]
+    for before, after in zip(steps, steps[1:], strict=False):
+        if after == "combined" and before in ("medication", "psychotherapy"):
+            added = "psychotherapy" if before == "medication" else "medication"
+            words.append(f"then {added} added")
+        else:
+            words.append(f"then {names.get(after, after).lower()}")
+    return ", ".join(words)
