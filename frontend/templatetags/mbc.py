@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 from django import template
@@ -211,7 +212,7 @@ def sequence_label(modalities: Any) -> str:
     if not steps:
         return "—"
     words = [names.get(steps[0], steps[0])]
-    for before, after in zip(steps, steps[1:], strict=False):
+    for before, after in pairwise(steps):
         if after == "combined" and before in ("medication", "psychotherapy"):
             added = "psychotherapy" if before == "medication" else "medication"
             words.append(f"then {added} added")
