@@ -288,6 +288,8 @@ def change_phase(
 def change_patient(*, patient: Patient, by: Any, changes: dict[str, Any]) -> Patient:
     """Change a patient's record fields; the checks re-run for the patient (DESIGN §3: PATCH /patients/{id}/)."""
     patient = update_patient(patient=patient, by=by, changes=changes)
+    # A new diagnosis (bipolar) or episode count changes the medication checks: run them now, like a medication save.
+    course_medication_flags(patient=patient, today=timezone.localdate())
     refresh_statuses(patient_ids=[patient.id])
     transaction.on_commit(lambda: enqueue_evaluation(patient.id))
     return patient

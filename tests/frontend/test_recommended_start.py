@@ -146,3 +146,58 @@ def test_it_keeps_the_caseload_at_its_number_of_queries_with_recommended_starts(
     assert page.count('<a class="patient-link"') == 50  # a page of the 501 (issue 11: the caseload is paged)
     assert "Suggested:" in page
     assert Assessment.objects.filter(patient=lone).count() == 1
+
+
+COURSE_FLAGS = {
+    "consider_combined": (
+        {"reasons": ["severe", "recurrent"], "score_total": 18, "score_date": "2026-03-01", "modality": "medication",
+         "instrument": "phq9"},
+        "The recommended start is psychotherapy and medication together (PHQ-9 18 on 1 Mar 2026: severe symptoms, "
+        "recurrent depression); this phase is medication alone.",
+    ),
+    "continue_treatment": (
+        {"first_total": 4, "first_date": "2026-02-01", "latest_total": 3, "latest_date": "2026-02-15",
+         "modality": "medication", "instrument": "phq9"},
+        "the remission came on medication alone, and psychotherapy now lowers the risk of relapse",
+    ),
+    "early_discontinuation": (
+        {"medication_id": 1, "medication": "Sertraline", "remission_date": "2026-01-01", "stop_date": "2026-02-01",
+         "days": 31, "minimum_days": 183},
+        "Sertraline was stopped on 1 Feb 2026, 31 days after remission (1 Jan 2026), with no other antidepressant "
+        "the day after: continue at least 183 days after remission.",
+    ),
+    "bipolar_antidepressant": (
+        {"medication_id": 1, "medication": "Sertraline", "day": "2026-03-12"},
+        "Sertraline is taken without a mood stabiliser, lithium or antipsychotic (12 Mar 2026)",
+    ),
+    "treatment_resistant": (
+        {"medications": ["sertraline", "venlafaxine"], "baseline_total": 20, "baseline_date": "2025-11-01",
+         "latest_total": 14, "latest_date": "2026-03-01", "improvement_pct": 30.0, "course_started_on": "2025-11-02"},
+        "Two or more antidepressants (sertraline, venlafaxine) were each taken for 6 weeks or more in this course",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(COURSE_FLAGS))
+def test_it_words_each_course_flag_for_a_clinician(alice, alice_client, patient, frozen, kind):
+    from reassessment.models import Flag
+
+    evidence, words = COURSE_FLAGS[kind]
+    Flag.objects.create(patient=patient, kind=kind, severity="high", recommendation="review_medications",
+                        evidence=evidence, dedupe_key=f"test:{kind}")
+    page = alice_client.get(url(patient)).content.decode()
+    assert words in " ".join(page.split())
+
+
+def test_it_filters_the_caseload_by_a_kind_of_open_flag(alice, alice_client, frozen):
+    from reassessment.models import Flag
+
+    flagged = make_patient(alice, "MRN-2", display_name="Dora Flagged")
+    make_patient(alice, "MRN-3", display_name="Fred Calm")
+    Flag.objects.create(patient=flagged, kind="bipolar_antidepressant", severity="high",
+                        recommendation="review_medications", dedupe_key="test:bipolar")
+    page = alice_client.get("/?flag_kind=bipolar_antidepressant").content.decode()
+    assert "Dora Flagged" in page
+    assert "Fred Calm" not in page
+    assert "Antidepressant in bipolar disorder" in page
+    assert alice_client.get("/?flag_kind=treatment_resistant").content.decode().count("Dora Flagged") == 0
