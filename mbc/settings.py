@@ -358,6 +358,16 @@ MBC_RULES = {
     "judged_days": 28,  # worsening and relapse judge every score dated in the last 28 days
     "mao_washout_days": 14,  # FDA labels: 14 days between an MAOI and another serotonergic drug
     "fluoxetine_washout_days": 35,  # ... 5 weeks after fluoxetine
+    # DESIGN §2b, the treatment course (docs/rules.md section 3)
+    "chronic_years": 2,  # DSM-5 persistent depressive disorder: 2 years
+    "recurrent_min_episodes": 1,
+    "combined_min_prior_episodes": 2,  # seeds 001, 003: combine from the start after 2+ episodes
+    "sustained_remission_days": 14,  # continue treatment: two scores in remission 14+ days apart
+    "continuation_min_days": 183,  # NICE NG222, APA: at least 6 months after remission
+    "maintenance_min_days": 730,  # NICE NG222: 2 years at high risk of relapse ...
+    "maintenance_min_prior_episodes": 2,  # ... here 2+ previous episodes
+    "adequate_trial_days": 42,  # STAR*D: an adequate antidepressant trial is 6 weeks
+    "resistant_min_trials": 2,
 }
 MBC_SELF_REPORT_LINK_DAYS = _typed(env.int, "MBC_SELF_REPORT_LINK_DAYS", default=14)
 # Shown at the top of the patient's check-in pages, so a patient knows who is asking (empty: not shown).
