@@ -827,8 +827,6 @@ def start_matches(start: str, modality: str) -> bool:
 # Treatment course (DESIGN §2b): when to combine, how long to continue, what is unsafe
 # ---------------------------------------------------------------------------------------------------------------
 
-# DESIGN §2 antidepressant classes (patients.drug_classes codes), read by the course rules.
-COURSE_ANTIDEPRESSANT_CLASSES = ("ssri", "snri", "tca", "maoi", "serotonergic_antidepressant", "bupropion")
 # NICE CG185 (bipolar disorder): an antidepressant only with a mood stabiliser, lithium or an antipsychotic.
 MANIA_PROTECTING_CLASSES = ("mood_stabilizer", "lithium", "antipsychotic")
 # The single modalities a combined start adds to, and what the missing one is.
@@ -836,7 +834,7 @@ MISSING_MODALITY: Mapping[str, str] = {"psychotherapy": "add_medication", "medic
 
 
 def is_antidepressant(m: MedicationFacts) -> bool:
-    return m.drug_class in COURSE_ANTIDEPRESSANT_CLASSES
+    return m.drug_class in ANTIDEPRESSANT_CLASSES
 
 
 def taken_on(m: MedicationFacts, day: date) -> bool:

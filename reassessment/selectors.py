@@ -162,7 +162,7 @@ def active_phase_facts(phases: QuerySet[TreatmentPhase], today: date) -> list[en
 
 
 # The classes the course rules read (DESIGN §2b): antidepressants, and what protects a bipolar patient from them.
-COURSE_CLASSES = (*engine.COURSE_ANTIDEPRESSANT_CLASSES, *engine.MANIA_PROTECTING_CLASSES)
+COURSE_CLASSES = (*engine.ANTIDEPRESSANT_CLASSES, *engine.MANIA_PROTECTING_CLASSES)
 
 
 def course_medications(

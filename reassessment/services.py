@@ -338,7 +338,7 @@ def check_bipolar(*, day: date, patient_ids: Iterable[int]) -> Counts:
             patient_id=pid, diagnosis=diagnosis, medications=medications.get(pid, []), day=day
         )
     ]
-    return _persist(findings, patient_ids=[], now=timezone.now())
+    return _persist(findings, now=timezone.now())
 
 
 def check_serotonergic(*, day: date, patient_ids: Iterable[int] | None = None) -> Counts:

@@ -65,10 +65,18 @@ def test_it_draws_the_baseline_and_its_improvement_levels(alice, patient, frozen
 
 
 def test_it_marks_flags_on_their_scores(alice, patient, frozen):
+    # 15: no combined start suggested (DESIGN §2b); 15 -> 14 after two months is a partial response.
+    give_history(patient, alice, started_on=TODAY - timedelta(days=70), scores=[(-2, 15), (60, 14)])
+    flags = figure_for(patient)["data"][1]
+    assert (flags["x"], flags["y"]) == ([(TODAY - timedelta(days=10)).isoformat()], [14])
+    assert flags["text"][0].startswith("Partial response (open)")
+
+
+def test_it_marks_a_consider_combined_flag_on_the_score_it_was_read_from(alice, patient, frozen):
     give_history(patient, alice, started_on=TODAY - timedelta(days=70), scores=[(-2, 20), (60, 17)])
     flags = figure_for(patient)["data"][1]
-    assert (flags["x"], flags["y"]) == ([(TODAY - timedelta(days=10)).isoformat()], [17])
-    assert flags["text"][0].startswith("Partial response (open)")
+    assert flags["y"] == [20, 17]
+    assert flags["text"][0].startswith("Consider combined treatment (open)")
 
 
 def test_it_hovers_with_date_score_and_severity(alice, patient, frozen):

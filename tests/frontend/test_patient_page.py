@@ -84,7 +84,7 @@ def test_it_draws_scores_bands_phases_baseline_and_flags(alice, alice_client, pa
     assert "Score %{y}" in scores["hovertemplate"]
     assert scores["customdata"][0] == ["30 Dec 2025", "Moderately severe"]
     assert flags["name"] == "Flags"
-    assert flags["y"] == [16]
+    assert flags["y"] == [18, 16]  # consider combined (DESIGN §2b) on the baseline, partial response later
     texts = [a["text"] for a in figure["layout"]["annotations"]]
     assert "Medication · acute" in texts
     assert {"Baseline 18", "30% better: 12.6", "50% better: 9"} <= set(texts)
@@ -195,7 +195,7 @@ def test_it_offers_the_recommended_phase_prefilled(alice, alice_client, patient,
 
 def test_it_acknowledges_a_flag_with_a_note(alice, alice_client, patient, frozen):
     give_partial_response(patient, alice)
-    flag = Flag.objects.get()
+    flag = Flag.objects.get(kind="partial_response")
     response = alice_client.post(url(patient, f"flags/{flag.id}/acknowledge/"), {f"ack-{flag.id}-note": "Adding CBT."})
     assert response.status_code == 302
     flag.refresh_from_db()
@@ -207,7 +207,7 @@ def test_it_acknowledges_a_flag_with_a_note(alice, alice_client, patient, frozen
 def test_it_does_not_acknowledge_another_patients_flag(alice, alice_client, patient, bob, frozen):
     other = make_patient(bob, "MRN-B")
     give_partial_response(other, bob)
-    flag = Flag.objects.get()
+    flag = Flag.objects.get(kind="partial_response")
     assert alice_client.post(url(patient, f"flags/{flag.id}/acknowledge/"), {}).status_code == 404
     flag.refresh_from_db()
     assert flag.status == "open"

@@ -81,6 +81,7 @@ def test_it_lists_only_the_clinicians_own_patients_flags(alice_api: APIClient, f
     response = alice_api.get("/api/v1/flags/")
     assert response.status_code == 200
     assert kinds(response) == [
+        ("MRN-DORA", "consider_combined"),  # DESIGN §2b: 18 at the start of medication alone
         ("MRN-DORA", "partial_response"),
         ("MRN-DORA", "suicide_risk"),
         ("MRN-EVAN", "worsening"),
@@ -129,7 +130,11 @@ def test_it_filters_flags_by_status(alice_api: APIClient, alice: Any, flagged: d
     acknowledged = alice_api.get("/api/v1/flags/", {"status": "acknowledged"})
     still_open = alice_api.get("/api/v1/flags/", {"status": "open"})
     assert kinds(acknowledged) == [("MRN-EVAN", "worsening")]
-    assert kinds(still_open) == [("MRN-DORA", "partial_response"), ("MRN-DORA", "suicide_risk")]
+    assert kinds(still_open) == [
+        ("MRN-DORA", "consider_combined"),
+        ("MRN-DORA", "partial_response"),
+        ("MRN-DORA", "suicide_risk"),
+    ]
 
 
 def test_it_combines_flag_filters(alice_api: APIClient, flagged: dict[str, Any]) -> None:
@@ -393,7 +398,8 @@ def test_it_flags_a_hamd17_partial_responder_on_submission(
     post_score(alice_api, pid, on(-1, JAN), hamd17_items(22), "hamd17")
     with on_submit_evaluation():
         reassessment = post_score(alice_api, pid, on(60, JAN), hamd17_items(16), "hamd17")
-    (row,) = alice_api.get("/api/v1/flags/", {"patient": pid}).json()
+    # DESIGN §2b: 22 at the start (HAM-D 17 >= 19) also suggests combining; this test is about the partial response.
+    (row,) = alice_api.get("/api/v1/flags/", {"patient": pid, "kind": "partial_response"}).json()
     assert (row["kind"], row["recommendation"], row["assessment"]) == (
         "partial_response",
         "add_medication",

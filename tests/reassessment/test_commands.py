@@ -46,8 +46,8 @@ def caseload(alice: Any, frozen: Any) -> None:
     """A partial responder, a worsening patient, one overdue with an email and one due without."""
     partial = make_patient(alice, "MRN-P", email="p@example.test")
     start(partial, JAN)
-    score(partial, on(-2, JAN), 18)
-    score(partial, on(60, JAN), 15)
+    score(partial, on(-2, JAN), 15)  # moderately severe, below PHQ-9 16: no combined start suggested (DESIGN §2b)
+    score(partial, on(60, JAN), 14)
     worse = make_patient(alice, "MRN-W", email="w@example.test")
     start(worse, START)
     score(worse, on(0), 8)

@@ -124,7 +124,13 @@ def test_it_flags_partial_response_below_30_percent(
 
 def test_it_counts_what_the_sweep_raised(partial_responder: Patient) -> None:
     counts = services.sweep(today=TODAY)
-    assert counts.as_dict() == {"phases": 1, "flags": {"partial_response": 1}, "reminders": 0, "resolved": 0}
+    # DESIGN §2b: 18 at the start of medication alone also suggests combining.
+    assert counts.as_dict() == {
+        "phases": 1,
+        "flags": {"partial_response": 1, "consider_combined": 1},
+        "reminders": 0,
+        "resolved": 0,
+    }
 
 
 # --- idempotency --------------------------------------------------------------------------------------------------
@@ -163,7 +169,7 @@ def test_it_counts_nothing_on_a_second_sweep(busy_caseload: list[Patient]) -> No
     assert first.as_dict() == {
         "phases": 4,
         # The worsening patient's baseline (8) is mild: no partial-response flag from it (DESIGN §2).
-        "flags": {"partial_response": 1, "worsening": 1, "reassessment_overdue": 1},
+        "flags": {"partial_response": 1, "worsening": 1, "reassessment_overdue": 1, "consider_combined": 1},
         "reminders": 2,
         "resolved": 0,
     }
@@ -746,20 +752,21 @@ def test_it_evaluates_only_the_given_patient(partial_responder: Patient, alice: 
     score(other, on(-2), 18)
     score(other, on(32), 16)
     services.evaluate_patient(partial_responder.id, today=TODAY)
-    assert [f.patient_id for f in flags()] == [partial_responder.id]
+    assert {f.patient_id for f in flags()} == {partial_responder.id}
 
 
 # --- scale: a bounded number of queries per batch ----------------------------------------------------------------
 
-# Per batch: phases (the course's start and the recent antidepressant start are subqueries), scores, existing flag
-# keys, new flags, recent reminders, known reminder keys, new reminders, open overdue flags: 8 on PostgreSQL; SQLite
-# splits each 100-row insert in two: 10. Per chunk: the chunk, savepoint and release, the final empty batch, the
-# chunk's patients, their serotonergic medications, their open flags, their stored statuses, marking it done, the
-# run's finish: 10; and the upsert of the changed statuses: one per chunk on PostgreSQL, one per 50 rows on SQLite
-# (its 999 bound variables per statement). Once: the ranges, the run and its chunks in a savepoint (4), the chunk
-# list: 6. One query per patient would be 300 and more.
-PER_BATCH = 10
-PER_CHUNK = 10
+# Per batch: phases (the course's start and the recent antidepressant start are subqueries), scores, the course
+# medications (DESIGN §2b), existing flag keys, new flags, recent reminders, known reminder keys, new reminders, open
+# overdue flags: 9 on PostgreSQL; SQLite splits each 100-row insert in two: 11. Per chunk: the chunk, savepoint and
+# release, the final empty batch, the chunk's patients, their serotonergic medications, their bipolar patients
+# (DESIGN §2b), their open flags, their stored statuses, marking it done, the run's finish: 11; and the upsert of the
+# changed statuses: one per chunk on PostgreSQL, one per 50 rows on SQLite (its 999 bound variables per statement).
+# Once: the ranges, the run and its chunks in a savepoint (4), the chunk list: 6. One query per patient would be 300
+# and more.
+PER_BATCH = 11
+PER_CHUNK = 11
 CONSTANT = 6
 
 
@@ -779,7 +786,7 @@ def seed_caseload(n: int) -> None:
     )
     rows = []
     for pid in ids:
-        for day, total in ((-2, 18), (56, 17)):
+        for day, total in ((-2, 15), (56, 17)):  # 15: no combined start (DESIGN §2b), one flag per patient
             moment = timezone.make_aware(datetime.combine(on(day), time(12)))
             rows.append(
                 Assessment(
