@@ -377,8 +377,9 @@ class ChangeDoseForm(forms.Form):
 def phase_initial(modality: str, stage: str, today: date) -> dict[str, Any]:
     """The start-phase form pre-filled by a flag's quick action (for example combined after a partial response)."""
     notes = {
-        "combined": "Other modality added after a partial response.",
-    }.get(modality, "")
+        ("combined", "continuation"): "Remission held: continuing, with psychotherapy added against relapse.",
+        ("combined", "acute"): "Other modality added after a partial response.",
+    }.get((modality, stage), "Remission held: continuing treatment." if stage == "continuation" else "")
     return {"modality": modality, "stage": stage, "started_on": today, "notes": notes}
 
 

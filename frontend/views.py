@@ -48,14 +48,23 @@ from frontend.forms import (
 from instruments import definitions
 from instruments.services import SubmissionConflict
 from interop import services as interop_services
-from patients.models import AuditEvent, Clinician, Modality
+from patients.models import AuditEvent, Clinician, Modality, Stage
 from patients.selectors import latest_preference, visible_patient
 from patients.services import record_audit, record_preference, set_notification_settings
 from reassessment import decision_aid, engine, fidelity, selectors, services
 from reassessment import outcomes as outcome_selectors
 
 # Where a flag's recommendation leads: the phase that adds the other modality (DESIGN §2).
-RECOMMENDED_MODALITY = {"add_psychotherapy": Modality.COMBINED, "add_medication": Modality.COMBINED}
+RECOMMENDED_MODALITY = {
+    "add_psychotherapy": Modality.COMBINED,
+    "add_medication": Modality.COMBINED,
+    "add_psychotherapy_for_relapse_prevention": Modality.COMBINED,  # DESIGN §2b continue treatment
+}
+# DESIGN §2b continue treatment: the next phase is a continuation phase (of the same modality, or combined).
+RECOMMENDED_STAGE = {
+    "start_continuation": Stage.CONTINUATION,
+    "add_psychotherapy_for_relapse_prevention": Stage.CONTINUATION,
+}
 
 
 def _short_name(code: str) -> str:
@@ -189,8 +198,9 @@ def _render_patient(
     current_stage = summary.phase.stage if summary.phase is not None else "acute"
 
     start = request.GET.get("start", "")
+    stage = request.GET.get("stage", "")
     if start in Modality.values and "phase" not in bound:
-        initial = phase_initial(start, current_stage, today)
+        initial = phase_initial(start, stage if stage in Stage.values else current_stage, today)
         from_flag = request.GET.get("flag", "")
         if from_flag.isdigit() and any(f.id == int(from_flag) and f.status != "resolved" for f in record.flags):
             initial["from_flag"] = int(from_flag)
@@ -238,9 +248,13 @@ def _render_patient(
     active = summary.phase
     for flag in record.flags:
         quick = None
-        target = RECOMMENDED_MODALITY.get(flag.recommendation)
+        next_stage = RECOMMENDED_STAGE.get(flag.recommendation, "")
+        target = RECOMMENDED_MODALITY.get(flag.recommendation) or (
+            active.modality if active is not None and next_stage else None
+        )
         if flag.status != "resolved" and target and active is not None and flag.phase_id == active.id:
-            quick = {"modality": target, "label": Modality(target).label.lower()}
+            label = Modality(target).label.lower() + (f" {Stage(next_stage).label.lower()}" if next_stage else "")
+            quick = {"modality": target, "stage": next_stage, "label": label}
         ack = bound.get(f"ack-{flag.id}") or AcknowledgeForm(prefix=f"ack-{flag.id}")
         resolve = bound.get(f"resolve-{flag.id}") or ResolveForm(prefix=f"resolve-{flag.id}")
         flags.append({"flag": flag, "quick": quick, "form": ack, "resolve_form": resolve})

@@ -32,13 +32,14 @@ def test_it_takes_a_clinician_from_a_flag_to_a_combined_phase(live_server, trans
     today = timezone.localdate()
     alice = make_clinician("alice")
     patient = make_patient(alice, "MRN-7", display_name="Rosa Partial")
-    give_history(patient, alice, started_on=today - timedelta(days=70), scores=[(-2, 18), (60, 16)], today=today)
+    # 15: below PHQ-9 16, no combined start suggested (DESIGN §2b): the one flag is the partial response.
+    give_history(patient, alice, started_on=today - timedelta(days=70), scores=[(-2, 15), (60, 14)], today=today)
     flag = Flag.objects.get(patient=patient)
 
     sign_in(page, live_server)
     row = page.get_by_role("row").filter(has_text="Rosa Partial")
     expect(row).to_contain_text("Partial response")
-    expect(row).to_contain_text("16")
+    expect(row).to_contain_text("14")
     row.get_by_role("link", name="Rosa Partial").click()
 
     expect(page.get_by_role("heading", name="Rosa Partial")).to_be_visible()

@@ -201,3 +201,23 @@ def test_it_filters_the_caseload_by_a_kind_of_open_flag(alice, alice_client, fro
     assert "Fred Calm" not in page
     assert "Antidepressant in bipolar disorder" in page
     assert alice_client.get("/?flag_kind=treatment_resistant").content.decode().count("Dora Flagged") == 0
+
+
+@pytest.mark.parametrize(
+    ("modality", "link", "label", "notes"),
+    [
+        ("medication", "?start=combined&amp;stage=continuation", "Start a combined continuation phase…",
+         "psychotherapy added against relapse"),
+        ("psychotherapy", "?start=psychotherapy&amp;stage=continuation", "Start a psychotherapy continuation phase…",
+         "Remission held: continuing treatment."),
+    ],
+)
+def test_it_offers_the_continuation_phase_a_continue_flag_recommends(alice, alice_client, patient, frozen, modality,
+                                                                     link, label, notes):
+    give_history(patient, alice, modality=modality, started_on=TODAY - timedelta(days=60),
+                 scores=[(-2, 12), (30, 4), (44, 3)])
+    page = alice_client.get(url(patient)).content.decode()
+    assert f'href="{link}#start-phase">{label}</a>' in page
+    form = alice_client.get(url(patient) + link.replace("&amp;", "&")).content.decode()
+    assert 'value="continuation" selected' in form
+    assert notes in form

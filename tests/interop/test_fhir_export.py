@@ -203,7 +203,7 @@ def test_it_exports_a_valid_bundle_of_every_demo_patient(db, frozen, monkeypatch
     from patients.models import Patient
 
     patients = list(Patient.objects.filter(care_team__user=demo))
-    assert len(patients) == 42  # seed_demo: 40, and two round-two stories (issue 8)
+    assert len(patients) == 50  # seed_demo: 40, two round-two stories (issue 8), eight course stories (issue 10)
     for p in patients:
         r = api.get(f"/api/v1/patients/{p.id}/fhir/")
         assert r.status_code == 200
