@@ -125,7 +125,9 @@ def caseload(request: HttpRequest) -> HttpResponse:
         filters["patient_ids"] = ids
         drill = {"label": outcome_label(key), "since": since, "until": until, "key": key}
     data = selectors.caseload(request.user, today, **filters)
-    more_open = filters["sort"] != "attention" or any(filters[k] for k in ("modality", "category", "flag_kind", "descending"))
+    more_open = filters["sort"] != "attention" or any(
+        filters[k] for k in ("modality", "category", "flag_kind", "descending")
+    )
     pager = request.GET.copy()
     pager.pop("page", None)
     record_audit(
