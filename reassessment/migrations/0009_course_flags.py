@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reassessment', '0007_merge_patient_status_and_link_submission'),
+        ('reassessment', '0008_self_report_link_instruments'),
     ]
 
     operations = [
