@@ -181,7 +181,7 @@ def test_it_refuses_a_phase_starting_before_the_current_one(alice, alice_client,
 
 def test_it_offers_the_recommended_phase_prefilled(alice, alice_client, patient, frozen):
     give_partial_response(patient, alice)  # a partial response on a medication phase: add psychotherapy
-    flag = Flag.objects.get()
+    flag = Flag.objects.get(kind="partial_response")
     page = alice_client.get(url(patient)).content.decode()
     # DESIGN §2: the link carries the flag, which the new phase resolves.
     assert f'href="?start=combined&amp;flag={flag.id}#start-phase"' in page
@@ -304,7 +304,7 @@ def test_it_reads_the_page_in_a_bounded_number_of_queries(alice, alice_client, p
 
 def test_it_resolves_the_flag_a_combined_phase_is_started_from(alice, alice_client, patient, frozen):
     give_partial_response(patient, alice)
-    flag = Flag.objects.get()
+    flag = Flag.objects.get(kind="partial_response")
     data = {"phase-modality": "combined", "phase-stage": "acute", "phase-therapy": "cbt",
             "phase-started_on": "2026-03-12", "phase-from_flag": str(flag.id)}
     response = alice_client.post(url(patient, "phases/"), data)
@@ -318,7 +318,7 @@ def test_it_resolves_the_flag_a_combined_phase_is_started_from(alice, alice_clie
 def test_it_starts_no_phase_from_another_patients_flag(alice, alice_client, patient, bob, frozen):
     other = make_patient(bob, "MRN-B")
     give_partial_response(other, bob)
-    flag = Flag.objects.get()
+    flag = Flag.objects.get(kind="partial_response")
     data = {"phase-modality": "combined", "phase-stage": "acute", "phase-started_on": "2026-03-12",
             "phase-from_flag": str(flag.id)}
     assert alice_client.post(url(patient, "phases/"), data).status_code == 404
@@ -329,7 +329,7 @@ def test_it_starts_no_phase_from_another_patients_flag(alice, alice_client, pati
 
 def test_it_resolves_a_flag_with_a_note_from_the_page(alice, alice_client, patient, frozen):
     give_partial_response(patient, alice)
-    flag = Flag.objects.get()
+    flag = Flag.objects.get(kind="partial_response")
     response = alice_client.post(url(patient, f"flags/{flag.id}/resolve/"), {f"resolve-{flag.id}-note": "Talked."})
     assert response.status_code == 302
     flag.refresh_from_db()

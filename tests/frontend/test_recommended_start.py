@@ -8,6 +8,7 @@ import pytest
 
 from instruments.models import Assessment
 from patients.models import AuditEvent, Patient, TreatmentPhase
+from reassessment.models import Flag
 from reassessment.services import refresh_statuses, submit_assessment
 from tests.conftest import TODAY, make_patient, phq9_items
 from tests.frontend.conftest import give_history
@@ -217,7 +218,8 @@ def test_it_offers_the_continuation_phase_a_continue_flag_recommends(alice, alic
     give_history(patient, alice, modality=modality, started_on=TODAY - timedelta(days=60),
                  scores=[(-2, 12), (30, 4), (44, 3)])
     page = alice_client.get(url(patient)).content.decode()
-    assert f'href="{link}#start-phase">{label}</a>' in page
+    flag = Flag.objects.get(patient=patient, kind="continue_treatment")
+    assert f'href="{link}&amp;flag={flag.id}#start-phase">{label}</a>' in page
     form = alice_client.get(url(patient) + link.replace("&amp;", "&")).content.decode()
     assert 'value="continuation" selected' in form
     assert notes in form
