@@ -346,6 +346,13 @@ class PatientRecordForm(forms.Form):
     )
 
 
+class EnteredInErrorForm(forms.Form):
+    reason = forms.CharField(
+        label="Why was it entered in error?", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why this assessment was entered in error."},
+    )
+
+
 class AcknowledgeForm(forms.Form):
     note = forms.CharField(
         label="Note (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})

@@ -44,6 +44,8 @@ urlpatterns = [
     path("patients/<int:patient_id>/assessments/<str:instrument>/", views.record_assessment,
          name="patient-assessment"),
     path("patients/<int:patient_id>/record/", views.change_record, name="patient-record"),
+    path("patients/<int:patient_id>/assessments/<int:assessment_id>/entered-in-error/", views.mark_entered_in_error,
+         name="patient-assessment-entered-in-error"),
     path("patients/<int:patient_id>/phases/", views.start_phase, name="patient-phase"),
     path("patients/<int:patient_id>/medications/", views.add_medication, name="patient-medication"),
     path("patients/<int:patient_id>/flags/<int:flag_id>/acknowledge/", views.acknowledge_flag,

@@ -29,6 +29,7 @@ from frontend.forms import (
     CaseloadFilterForm,
     ChangeDoseForm,
     ConcernForm,
+    EnteredInErrorForm,
     ErrorLink,
     ImportForm,
     InstrumentForm,
@@ -46,6 +47,7 @@ from frontend.forms import (
     phase_initial,
 )
 from instruments import definitions
+from instruments.selectors import visible_assessments
 from instruments.services import SubmissionConflict
 from interop import services as interop_services
 from patients.models import AuditEvent, Clinician, Modality, Stage
@@ -172,6 +174,7 @@ FORM_PREFIX_TITLES = {
     "resolve-": "the resolution",
     "stop-": "the medication's stop",
     "dose-": "the dose change",
+    "eie-": "the entered-in-error mark",
 }
 
 
@@ -219,6 +222,8 @@ def _render_patient(
     ]
     for definition in _instrument_order(patient.primary_instrument):
         own = [a for a in record.assessments if a.instrument == definition.code]
+        for a in own:  # each row's "entered in error" form, bound where it was just refused
+            a.error_form = bound.get(f"eie-{a.id}") or EnteredInErrorForm(prefix=f"eie-{a.id}")
         counted = [a for a in record.counted if a.instrument == definition.code]
         figure = None
         if counted and definition == scored[0][0]:
@@ -534,6 +539,29 @@ def change_medication_dose(request: HttpRequest, patient_id: int, medication_id:
                 messages.error(request, "Two serotonergic medications are in effect together: a flag was raised.")
             return _back(medication.patient_id, "medications")
     return _render_patient(request, medication.patient_id, status=400, bound={f"dose-{medication.id}": form})
+
+
+@login_required
+@require_POST
+def mark_entered_in_error(request: HttpRequest, patient_id: int, assessment_id: int) -> HttpResponse:
+    patient = visible_patient(request.user, patient_id)
+    assessment = visible_assessments(request.user).filter(patient=patient, pk=assessment_id).first()
+    if assessment is None:
+        raise Http404
+    form = EnteredInErrorForm(request.POST, prefix=f"eie-{assessment.id}")
+    if form.is_valid():
+        try:
+            services.mark_assessment_entered_in_error(
+                assessment=assessment, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            name = _short_name(assessment.instrument)
+            day = f"{assessment.administered_on:%d %b %Y}"
+            messages.success(request, f"The {name} of {day} is marked entered in error; it stays in the record.")
+            return _back(patient.id, f"scores-{assessment.instrument}")
+    return _render_patient(request, patient.id, status=400, bound={f"eie-{assessment.id}": form})
 
 
 def _link_key(patient_id: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -18,7 +19,7 @@ from instruments.selectors import visible_assessments
 from patients.models import AuditEvent
 from patients.selectors import visible_patient
 from patients.services import record_audit
-from reassessment.services import submit_assessment
+from reassessment.services import mark_assessment_entered_in_error, submit_assessment
 
 SERVER_COMPUTED = ("total", "severity", "instrument_version", "administered_on")
 
@@ -41,6 +42,9 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
             "entered_by",
             "client_id",
             "created_at",
+            "entered_in_error_at",
+            "entered_in_error_by",
+            "entered_in_error_reason",
         ]
         read_only_fields = fields
 
@@ -136,3 +140,23 @@ class InstrumentListView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response([definition_as_dict(d) for d in definitions.REGISTRY.values()])
+
+
+class EnteredInErrorSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=2000, help_text="Why this assessment was entered in error (required).")
+
+
+class AssessmentEnteredInErrorView(APIView):
+    """Mark an assessment entered in error (DESIGN 3b): kept in the record, left out of the rules and charts."""
+
+    @extend_schema(request=EnteredInErrorSerializer, responses=AssessmentSerializer)
+    def post(self, request: Request, assessment_id: int) -> Response:
+        assessment = visible_assessments(request.user).filter(pk=assessment_id).first()
+        if assessment is None:
+            raise Http404
+        serializer = EnteredInErrorSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        marked = mark_assessment_entered_in_error(
+            assessment=assessment, by=request.user, reason=serializer.validated_data["reason"]
+        )
+        return Response(AssessmentSerializer(marked).data)

@@ -18,8 +18,9 @@ class Source(models.TextChoices):
 
 class AssessmentQuerySet(models.QuerySet["Assessment"]):
     # The assessments that count: what the rules, charts, summaries, outcomes and the caseload read. Left out: one
-    # dated before 1900 (a typing slip from before the date check; its date arithmetic overflows).
-    IN_EFFECT = Q(administered_on__gte=EARLIEST_DATE)
+    # marked entered in error (kept in the record, shown struck through), and one dated before 1900 (a typing slip
+    # from before the date check; its date arithmetic overflows).
+    IN_EFFECT = Q(entered_in_error_at__isnull=True, administered_on__gte=EARLIEST_DATE)
 
     def in_effect(self) -> AssessmentQuerySet:
         return self.filter(self.IN_EFFECT)
@@ -45,6 +46,12 @@ class Assessment(models.Model):
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     client_id = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Entered by mistake (DESIGN 3b): marked by a clinician on the care team, never deleted.
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entered_in_error_reason = models.TextField(blank=True)
 
     objects = AssessmentQuerySet.as_manager()
 

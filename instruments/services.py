@@ -11,7 +11,8 @@ from django.utils import dateparse, timezone
 
 from instruments import definitions, scoring
 from instruments.models import Assessment, Source
-from patients.models import Patient
+from patients.models import AuditEvent, Patient
+from patients.services import record_audit
 from patients.validators import check_clinical_date, check_clinical_moment
 
 
@@ -153,3 +154,35 @@ def _same_or_conflict(
     if not same_content(existing, instrument=instrument, items=items, difficulty=difficulty, administered_at=moment):
         raise SubmissionConflict({"client_id": [CLIENT_ID_CONFLICT]})
     return existing
+
+
+@transaction.atomic
+def mark_entered_in_error(
+    *, assessment: Assessment, by: Any, reason: object, now: datetime | None = None
+) -> Assessment:
+    """Mark an assessment entered by mistake (who, when, why). It stays in the record and the audit trail; the rules,
+    charts, summaries and outcomes leave it out (Assessment.objects.in_effect()). Nothing clinical is deleted.
+
+    A claim by conditional update: marked once, whoever clicks second is told it already is.
+    """
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        raise ValidationError({"reason": ["Say why this assessment was entered in error."]})
+    if len(text) > 2000:
+        raise ValidationError({"reason": ["Keep the reason under 2000 characters."]})
+    changed = Assessment.objects.filter(pk=assessment.pk, entered_in_error_at__isnull=True).update(
+        entered_in_error_at=now or timezone.now(),
+        entered_in_error_by=by if getattr(by, "is_authenticated", False) else None,
+        entered_in_error_reason=text,
+    )
+    if not changed:
+        raise ValidationError({"entered_in_error": ["This assessment is already marked as entered in error."]})
+    record_audit(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        what="assessment_entered_in_error",
+        patient_ids=[assessment.patient_id],
+        object_id=assessment.pk,
+    )
+    assessment.refresh_from_db()
+    return assessment

@@ -23,6 +23,11 @@ api_v1 = [
          patients_api.MedicationDoseView.as_view(), name="api-medication-dose"),
     path("patients/<int:patient_id>/summary/", reassessment_api.SummaryView.as_view(), name="api-summary"),
     path("assessments/", instruments_api.AssessmentListView.as_view(), name="api-assessments"),
+    path(
+        "assessments/<int:assessment_id>/entered-in-error/",
+        instruments_api.AssessmentEnteredInErrorView.as_view(),
+        name="api-assessment-entered-in-error",
+    ),
     path("instruments/", instruments_api.InstrumentListView.as_view(), name="api-instruments"),
     path("flags/", reassessment_api.FlagListView.as_view(), name="api-flags"),
     path("flags/<int:flag_id>/acknowledge/", reassessment_api.FlagAcknowledgeView.as_view(), name="api-flag-ack"),

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from instruments import definitions, scoring
 from instruments.models import Assessment
-from instruments.services import SubmissionConflict, record_assessment, same_content
+from instruments.services import SubmissionConflict, mark_entered_in_error, record_assessment, same_content
 from patients.models import AuditEvent, Medication, Patient, TreatmentPhase
 from patients.services import (
     add_medication,
@@ -252,6 +252,17 @@ def _repeated_self_report(link: SelfReportLink, answers: Sequence[Answers], clie
         ):
             raise SubmissionConflict({"client_id": [ANSWERS_CHANGED]})
     return sent
+
+
+@transaction.atomic
+def mark_assessment_entered_in_error(*, assessment: Assessment, by: Any, reason: object) -> Assessment:
+    """Mark an assessment entered in error and re-evaluate its patient without it, after commit.
+
+    Its suicide flag (if any) stays as it is: a clinician resolves it; the other checks no longer see the score.
+    """
+    marked = mark_entered_in_error(assessment=assessment, by=by, reason=reason)
+    transaction.on_commit(lambda: enqueue_evaluation(marked.patient_id))
+    return marked
 
 
 @transaction.atomic

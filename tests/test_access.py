@@ -27,12 +27,14 @@ def routes(resolver: URLResolver | None = None, prefix: str = "") -> list[tuple[
     return found
 
 
-PATIENT_ROUTES = sorted({route for route, _ in routes() if "<int:patient_id>" in route or "<int:flag_id>" in route})
+PATIENT_ROUTES = sorted(
+    {route for route, _ in routes() if any(f"<int:{k}>" in route for k in ("patient_id", "flag_id", "assessment_id"))}
+)
 
 
 def test_it_finds_every_patient_route() -> None:
     # The walk finds routes by their converters: a new patient route changes this count and is covered below.
-    assert len(PATIENT_ROUTES) == 21, PATIENT_ROUTES
+    assert len(PATIENT_ROUTES) == 23, PATIENT_ROUTES
 
 
 @pytest.fixture
@@ -46,7 +48,8 @@ def alices_world(alice: Any, patient: Any, frozen: Any) -> dict[str, int]:
         patient=patient, by=alice, name="sertraline", drug_class="ssri", started_on=date(2026, 1, 5)
     )
     flag = Flag.objects.get(patient=patient)
-    return {"patient_id": patient.id, "flag_id": flag.id, "medication_id": medication.id}
+    return {"patient_id": patient.id, "flag_id": flag.id, "medication_id": medication.id,
+            "assessment_id": Assessment.objects.get().id}
 
 
 def snapshot() -> tuple[Any, ...]:
@@ -55,6 +58,7 @@ def snapshot() -> tuple[Any, ...]:
         TreatmentPhase.objects.count(),
         list(Medication.objects.order_by("id").values_list("id", "dose", "stopped_on")),
         list(Flag.objects.order_by("id").values_list("id", "status", "resolution_note")),
+        list(Assessment.objects.order_by("id").values_list("id", "entered_in_error_at")),
     )
 
 
@@ -68,7 +72,8 @@ def test_it_answers_404_to_a_clinician_off_the_care_team(
     client.force_login(bob)
     url = "/" + route.replace("<int:patient_id>", str(alices_world["patient_id"])).replace(
         "<int:flag_id>", str(alices_world["flag_id"])
-    ).replace("<str:instrument>", "phq9").replace("<int:medication_id>", str(alices_world["medication_id"]))
+    ).replace("<str:instrument>", "phq9").replace("<int:medication_id>", str(alices_world["medication_id"])).replace(
+        "<int:assessment_id>", str(alices_world["assessment_id"]))
     before = snapshot()
     medication, flag = alices_world["medication_id"], alices_world["flag_id"]
     body = {"items": [0] * 9, "modality": "combined", "stage": "acute", "started_on": "2026-03-01",
@@ -76,7 +81,7 @@ def test_it_answers_404_to_a_clinician_off_the_care_team(
             "stopped_on": "2026-03-01", "dose": "100 mg", "on": "2026-03-01", "severity": "high",
             f"stop-{medication}-stopped_on": "2026-03-01", f"dose-{medication}-dose": "100 mg",
             f"dose-{medication}-on": "2026-03-01", f"resolve-{flag}-note": "x", "concern-severity": "high",
-            "concern-note": "x"}
+            "concern-note": "x", "reason": "x", f"eie-{alices_world['assessment_id']}-reason": "x"}
     if method == "patch":
         response = client.patch(url, body, content_type="application/json")
     else:
