@@ -1,17 +1,14 @@
-"""Admin of flags, reminders and links (staff only). Nothing here is deletable: flags are history."""
+"""Admin of flags, reminders, links and flag notifications: patient data, so read-only for superusers and audited
+(patients.admin.ClinicalRecordAdmin); nothing here is deletable: flags are history."""
 
 from django.contrib import admin
 
+from patients.admin import ClinicalRecordAdmin
 from reassessment.models import Flag, Notification, Reminder, SelfReportLink
 
 
-class NoDelete(admin.ModelAdmin):
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-
 @admin.register(Flag)
-class FlagAdmin(NoDelete):
+class FlagAdmin(ClinicalRecordAdmin):
     list_display = [
         "id", "patient", "kind", "severity", "status", "created_at", "escalated_at", "escalation_recipients",
     ]
@@ -21,22 +18,24 @@ class FlagAdmin(NoDelete):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(NoDelete):
+class ReminderAdmin(ClinicalRecordAdmin):
     list_display = ["id", "patient", "due_on", "created_at", "sent_at", "outcome", "attempts"]
     list_filter = ["outcome"]
     raw_id_fields = ["patient", "phase"]
 
 
 @admin.register(SelfReportLink)
-class SelfReportLinkAdmin(NoDelete):
+class SelfReportLinkAdmin(ClinicalRecordAdmin):
     list_display = ["id", "patient", "instrument", "created_at", "expires_at", "last_used_at"]
     raw_id_fields = ["patient", "created_by", "reminder"]
     readonly_fields = ["token_hash"]
 
 
 @admin.register(Notification)
-class NotificationAdmin(NoDelete):
-    """The flag-notification outbox: who was emailed about which flag, and what became of it (ids, no patient)."""
+class NotificationAdmin(ClinicalRecordAdmin):
+    """The flag-notification outbox: who was emailed about which flag, and what became of it."""
+
+    patient_field = "flag__patient"
 
     list_display = ["id", "flag", "kind", "recipient", "address", "created_at", "sent_at", "outcome", "attempts"]
     list_filter = ["kind", "outcome"]
