@@ -261,6 +261,7 @@ def mark_assessment_entered_in_error(*, assessment: Assessment, by: Any, reason:
     Its suicide flag (if any) stays as it is: a clinician resolves it; the other checks no longer see the score.
     """
     marked = mark_entered_in_error(assessment=assessment, by=by, reason=reason)
+    refresh_statuses(patient_ids=[marked.patient_id])  # the caseload's stored row, in the same transaction
     transaction.on_commit(lambda: enqueue_evaluation(marked.patient_id))
     return marked
 
