@@ -128,11 +128,13 @@ def secret_world(alice: Any, frozen: Any) -> dict[str, Any]:
                  notes=MARKER)
     submit_assessment(patient=patient, instrument="phq9", items=[2] * 9, administered_at="2026-01-04",
                       source="clinician", entered_by=alice)
-    record_medication(patient=patient, by=alice, name="sertraline", drug_class="ssri", started_on=date(2026, 1, 5))
+    medication, _ = record_medication(
+        patient=patient, by=alice, name="sertraline", drug_class="ssri", started_on=date(2026, 1, 5)
+    )
     issue_link(patient=patient, by=alice)
     request_self_report_link(patient=patient, by=alice)  # a reminder row (the outbox)
     return {"patient": patient, "flag": Flag.objects.get(patient=patient, kind="suicide_risk"),
-            "assessment": Assessment.objects.get(patient=patient)}
+            "assessment": Assessment.objects.get(patient=patient), "medication": medication}
 
 
 def record_of(world: dict[str, Any]) -> Any:
@@ -181,6 +183,7 @@ def site_urls(world: dict[str, Any]) -> list[str]:
         for converter, value in (
             ("<int:patient_id>", world["patient"].pk), ("<int:flag_id>", world["flag"].pk),
             ("<int:assessment_id>", world["assessment"].pk), ("<str:instrument>", "phq9"), ("<str:code>", "phq9"),
+            ("<int:medication_id>", world["medication"].pk),
             ("<str:token>", "not-a-token-" + "x" * 31),
         ):
             url = url.replace(converter, str(value))
