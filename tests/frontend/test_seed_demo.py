@@ -109,6 +109,8 @@ def test_it_shows_the_round_two_rules(seeded):
     resolved = Flag.objects.filter(status="resolved", resolved_by__username="demo")
     assert resolved.exists()
     assert all(f.resolution_note.startswith("Combined phase started on") for f in resolved)
+
+
 def test_it_shows_every_course_flag_and_every_recommended_start(seeded):
     demo = get_user_model().objects.get(username="demo")
     for kind in ("consider_combined", "continue_treatment", "early_discontinuation", "bipolar_antidepressant",
@@ -121,3 +123,18 @@ def test_it_shows_every_course_flag_and_every_recommended_start(seeded):
     assert Flag.objects.get(kind="continue_treatment", patient__external_id="DEMO-044").recommendation == (
         "add_psychotherapy_for_relapse_prevention"
     )
+
+
+def test_it_puts_a_care_manager_on_the_demo_care_teams_to_escalate_to(seeded):
+    from reassessment.models import Notification
+
+    casey = get_user_model().objects.get(username="casey")
+    assert not casey.has_usable_password()
+    assert Patient.objects.filter(external_id__startswith="DEMO-", care_team__user=casey,
+                                  care_team__role="care_manager").count() == Patient.objects.filter(
+        external_id__startswith="DEMO-").count()
+    urgent = Flag.objects.filter(kind="suicide_risk").first()
+    assert urgent is not None
+    assert sorted(Notification.objects.filter(flag=urgent).values_list("recipient__username", flat=True)) == [
+        "casey", "demo",
+    ]

@@ -103,6 +103,7 @@ COURSE_RECORDS: dict[str, dict[str, Any]] = {
     "monitor_only": {"diagnosis": "F33.4", "prior_episodes": 2, "onset_days_ago": 400},
 }
 # Two therapy responders measured on an anxiety or a PTSD scale; two Spanish-speaking patients (issue 12).
+DEMO_CARE_MANAGER = "casey"  # the demo care team's care manager: urgent flags escalate to them
 OTHER_PRIMARY = {"DEMO-006": ("gad7", "F41.1"), "DEMO-007": ("pcl5", "F43.1")}
 SPANISH = {"DEMO-020", "DEMO-024"}
 DIAGNOSES = ["F32.1", "F33.1", "F32.2", "F33.0", "F32.1", "F33.1", "F34.1"]
@@ -477,6 +478,7 @@ class Command(BaseCommand):
         today = timezone.localdate()
         clinician = self.clinician(options["username"], options["password_stdin"])
         seeder = Seeder(clinician, today)
+        care_manager = self.care_manager()
         created = 0
         ids = []
         for story in demo_stories():
@@ -494,6 +496,7 @@ class Command(BaseCommand):
                         primary_instrument=story.primary,
                         language=story.language,
                     )
+                    add_to_care_team(patient=patient, user=care_manager, role=Role.CARE_MANAGER)
                     seeder.tell(story, patient)
                 created += 1
             else:
@@ -509,6 +512,19 @@ class Command(BaseCommand):
         raised = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.flags.items())) or "none new"
         self.stdout.write(f"Demo caseload: {created} patients created, {len(ids) - created} already there.")
         self.stdout.write(f"Flags raised today: {raised}.")
+
+    def care_manager(self) -> Any:
+        """The demo care team's care manager (no password: nobody signs in as them), so an urgent flag nobody
+        acknowledges is escalated to someone (issue 14); their emails print in the worker's log like the others."""
+        user = get_user_model().objects.filter(username=DEMO_CARE_MANAGER).first()
+        if user is None:
+            user = create_clinician(
+                username=DEMO_CARE_MANAGER, email=f"{DEMO_CARE_MANAGER}@clinic.example", role=Role.CARE_MANAGER,
+                password=secrets.token_urlsafe(24),
+            )
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        return user
 
     def clinician(self, username: str, password_stdin: bool) -> Any:
         user = get_user_model().objects.filter(username=username).first()
