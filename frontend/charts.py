@@ -518,3 +518,35 @@ def partial_response_figure(outcomes: Outcomes, links: dict[str, str] | None = N
         )
     )
     return as_json(fig)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The patient's own progress (issue 14): a small plain SVG, no JavaScript, no plotly.js download on a phone.
+# ---------------------------------------------------------------------------------------------------------------
+
+PROGRESS_WIDTH, PROGRESS_HEIGHT, PROGRESS_PAD = 320, 140, 16
+
+
+def progress_svg(days: Sequence[date], totals: Sequence[int], max_total: int) -> dict[str, Any]:
+    """Coordinates of a line through the patient's totals: x by date, y from 0 (bottom) to the instrument's maximum.
+
+    Returns {"width", "height", "points": "x,y x,y ...", "dots": [{x, y, total, day}], "baseline_y"} for the template.
+    """
+    inner_w = PROGRESS_WIDTH - 2 * PROGRESS_PAD
+    inner_h = PROGRESS_HEIGHT - 2 * PROGRESS_PAD
+    first, last = (days[0], days[-1]) if days else (date.min, date.min)
+    span = (last - first).days
+    dots = []
+    for day, total in zip(days, totals, strict=True):
+        x = PROGRESS_PAD + (inner_w * (day - first).days / span if span else inner_w / 2)
+        y = PROGRESS_PAD + inner_h * (1 - total / max_total if max_total else 1)
+        dots.append({"x": round(x, 1), "y": round(y, 1), "total": total, "day": day})
+    return {
+        "width": PROGRESS_WIDTH,
+        "height": PROGRESS_HEIGHT,
+        "points": " ".join(f"{d['x']},{d['y']}" for d in dots),
+        "dots": dots,
+        "bottom": PROGRESS_HEIGHT - PROGRESS_PAD,
+        "left": PROGRESS_PAD,
+        "right": PROGRESS_WIDTH - PROGRESS_PAD,
+    }

@@ -53,7 +53,7 @@ from interop import services as interop_services
 from patients.models import AuditEvent, Clinician, Modality, Stage
 from patients.selectors import latest_preference, visible_patient
 from patients.services import record_audit, record_preference, set_notification_settings
-from reassessment import decision_aid, engine, fidelity, selectors, services
+from reassessment import decision_aid, engine, fidelity, progress, selectors, services
 from reassessment import outcomes as outcome_selectors
 
 # Where a flag's recommendation leads: the phase that adds the other modality (DESIGN §2).
@@ -800,7 +800,14 @@ def _sent(
     return render(
         request,
         "frontend/self_report_done.html",
-        {"crisis_message": crisis, "already_sent": again, "message": message},
+        {
+            "crisis_message": crisis,
+            "already_sent": again,
+            "message": message,
+            # Issue 14: the patient's own progress, on the first thank-you and whenever the link is opened again while
+            # it lives (an expired link reaches no page at all).
+            "progress": _own_progress(sent.assessments if sent is not None else []),
+        },
         status=status,
     )
 
@@ -877,6 +884,20 @@ def self_report_done(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("self-report", token=token)
     language = _page_language(request, link.patient.language)
     return _in_language(language, lambda: _sent(request, link, language, again=False))
+
+
+def _own_progress(sent: list[Any]) -> list[dict[str, Any]]:
+    """The patient's own progress on each instrument they just answered (when the clinic shows it), with its chart.
+
+    Only ever called for a live link's own assessments: the link's patient's scores, up to these answers."""
+    if not settings.MBC_SHOW_PATIENT_PROGRESS:
+        return []
+    shown = []
+    for assessment in sorted(sent, key=lambda a: a.id):
+        mine = progress.own_progress(assessment)
+        chart = charts.progress_svg([p.day for p in mine.points], [p.total for p in mine.points], mine.max_total)
+        shown.append({"progress": mine, "chart": chart})
+    return shown
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -189,3 +189,25 @@ def test_it_maps_each_item_over_time_and_marks_the_suicide_item(alice, patient, 
     assert heat["y"][8] == "⚠ 9. Self-harm thoughts"
     assert heat["text"][8] == ["0", "2"]
     assert heat["z"][8] == [0, 2 / 3]
+
+
+def test_it_places_the_progress_line_by_date_with_higher_scores_higher() -> None:
+    from datetime import date
+
+    from frontend.charts import progress_svg
+
+    chart = progress_svg([date(2026, 1, 1), date(2026, 1, 11), date(2026, 1, 31)], [27, 9, 0], 27)
+    xs = [d["x"] for d in chart["dots"]]
+    ys = [d["y"] for d in chart["dots"]]
+    assert xs == [16, 112.0, 304.0]  # 10 of 30 days is a third of the way across
+    assert ys == [16, 88.0, 124.0]  # 27 at the top, 0 on the axis
+    assert chart["points"] == "16.0,16.0 112.0,88.0 304.0,124.0"
+
+
+def test_it_centres_a_single_progress_point() -> None:
+    from datetime import date
+
+    from frontend.charts import progress_svg
+
+    (dot,) = progress_svg([date(2026, 1, 1)], [10], 27)["dots"]
+    assert dot["x"] == 160.0
