@@ -94,7 +94,18 @@ def test_it_shows_nothing_once_the_link_expired(treated: Any) -> None:
 
 
 def test_it_shows_the_progress_again_on_the_reopened_link_while_it_lives(treated: Any) -> None:
-    client, token, _ = submitted(treated, 11)
+    token = submitted(treated, 11)[1]
     page = Client().get(f"/r/{token}/").content.decode()  # another visit, without the first one's session
     assert "Already sent, thank you" in page
     assert "Your score went from 18 to 11 since you started: that is 39% better." in page
+
+
+def test_it_speaks_the_patients_language(alice: Any, frozen: Any) -> None:
+    patient = make_patient(alice, "MRN-ES", language="es")
+    start_phase(patient=patient, by=alice, modality="medication", stage="acute", started_on=TODAY - timedelta(60))
+    submit_assessment(patient=patient, instrument="phq9", items=phq9_items(18),
+                      administered_at=TODAY - timedelta(61), source="clinician", entered_by=alice)
+    page = submitted(patient, 11)[2]
+    assert "Su evolución" in page
+    assert "Su puntuación pasó de 18 a 11 desde que empezó: es un 39% mejor." in page
+    assert "Your score" not in page
