@@ -17,7 +17,7 @@ from instruments import definitions
 from instruments.models import Assessment
 from patients.models import TreatmentPhase
 from reassessment import engine
-from reassessment.selectors import _facts_of, instrument_rules, rules, with_course
+from reassessment.selectors import _facts_of, instrument_rules, rules, with_course, with_recent_antidepressant
 
 MAX_POINTS = 12  # a small chart: the last 12 scores (a year of monthly check-ins)
 WITHOUT_PHASE_DAYS = 365
@@ -56,7 +56,9 @@ def own_progress(current: Assessment) -> Progress:
         key=lambda s: (s.administered_at, s.assessment_id),
     )
     phase = (
-        with_course(TreatmentPhase.objects.filter(patient_id=current.patient_id, started_on__lte=as_of))
+        with_recent_antidepressant(
+            with_course(TreatmentPhase.objects.filter(patient_id=current.patient_id, started_on__lte=as_of)), as_of
+        )
         .exclude(ended_on__lt=as_of)
         .select_related("patient")
         .order_by("-started_on", "-id")
