@@ -37,7 +37,11 @@ class NotificationAdmin(ClinicalRecordAdmin):
 
     patient_field = "flag__patient"
 
-    list_display = ["id", "flag", "kind", "recipient", "address", "created_at", "sent_at", "outcome", "attempts"]
+    # The flag by id only: its name says its kind, which staff who see no patient data must not read here either.
+    list_display = ["id", "flag_id", "kind", "recipient", "address", "created_at", "sent_at", "outcome", "attempts"]
     list_filter = ["kind", "outcome"]
-    raw_id_fields = ["flag", "recipient"]
-    readonly_fields = ["flag", "kind", "recipient", "address", "dedupe_key", "created_at"]
+    fields = ["flag_id", "kind", "recipient", "address", "created_at", "claimed_at", "sent_at", "outcome", "attempts"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # rows come only with the flags they are about

@@ -44,6 +44,8 @@ class FlagSerializer(serializers.ModelSerializer[Flag]):
             "resolved_by",
             "resolution_note",
             "raised_by",
+            "escalated_at",  # issue 14: an urgent flag nobody acknowledged in time was escalated then
+            "escalation_recipients",  # how many were emailed; 0: nobody to escalate to
         ]
         read_only_fields = fields
 

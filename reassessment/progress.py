@@ -55,10 +55,9 @@ def own_progress(current: Assessment) -> Progress:
         ),
         key=lambda s: (s.administered_at, s.assessment_id),
     )
+    phases = TreatmentPhase.objects.in_effect().filter(patient_id=current.patient_id, started_on__lte=as_of)
     phase = (
-        with_recent_antidepressant(
-            with_course(TreatmentPhase.objects.filter(patient_id=current.patient_id, started_on__lte=as_of)), as_of
-        )
+        with_recent_antidepressant(with_course(phases), as_of)
         .exclude(ended_on__lt=as_of)
         .select_related("patient")
         .order_by("-started_on", "-id")

@@ -350,10 +350,12 @@ def test_it_marks_and_logs_an_escalation_with_nobody_to_tell(
 
 
 def test_it_shows_when_a_flag_was_escalated(team: dict[str, Any], alice_client: Client) -> None:
-    suicide_item(team["patient"])
+    flag = suicide_item(team["patient"])
     notifications.escalate_open_flags(now=NOW + timedelta(minutes=60))
     page = alice_client.get(f"/patients/{team['patient'].id}/").content.decode()
     assert "Escalated at 11:00 on 12 Mar 2026: nobody had acknowledged it." in page
+    (row,) = [f for f in alice_client.get(f"/api/v1/flags/?patient={team['patient'].id}").json() if f["id"] == flag.id]
+    assert (row["escalated_at"], row["escalation_recipients"]) == ("2026-03-12T11:00:00Z", 1)
 
 
 # --- what the emails carry ------------------------------------------------------------------------------------------
