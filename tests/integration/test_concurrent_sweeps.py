@@ -23,8 +23,9 @@ def test_it_raises_each_flag_once_when_two_sweeps_race(alice: Any, transactional
     for n in range(60):
         patient = make_patient(alice, external_id=f"MRN-{n}")
         change_phase(patient=patient, by=alice, modality="medication", stage="acute",
-                     started_on=TODAY - timedelta(days=70))
-        for day, items in ((-71, [2] * 9), (-35, [2] * 8 + [0])):
+                     started_on=TODAY - timedelta(days=100))
+        # DESIGN 2: a partial response is judged from day 56 on; day 65, 35 days ago, is also due for a reminder.
+        for day, items in ((-101, [2] * 9), (-35, [2] * 8 + [0])):
             submit_assessment(patient=patient, instrument="phq9", items=items, source="clinician",
                               administered_at=(TODAY + timedelta(days=day)).isoformat(), entered_by=alice)
 
