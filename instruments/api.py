@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from instruments import definitions
 from instruments.models import Assessment, Source
 from instruments.selectors import visible_assessments
+from mbc.pagination import PAGE_PARAMETERS, paginate
 from patients.models import AuditEvent
 from patients.selectors import visible_patient
 from patients.services import record_audit
@@ -73,6 +74,7 @@ class AssessmentListView(APIView):
         parameters=[
             OpenApiParameter("patient", OpenApiTypes.INT, required=False),
             OpenApiParameter("instrument", OpenApiTypes.STR, required=False),
+            *PAGE_PARAMETERS,
         ],
         responses=AssessmentSerializer(many=True),
     )
@@ -93,14 +95,14 @@ class AssessmentListView(APIView):
             if instrument not in definitions.REGISTRY:
                 return Response({"instrument": ["Unknown instrument."]}, status=status.HTTP_400_BAD_REQUEST)
             assessments = assessments.filter(instrument=instrument)
-        rows = list(assessments)
+        rows, pages = paginate(request, self, assessments)
         record_audit(
             user=request.user,
             action=AuditEvent.Action.VIEW,
             what="assessments",
             patient_ids=sorted({a.patient_id for a in rows}),
         )
-        return Response(AssessmentSerializer(rows, many=True).data)
+        return pages.get_paginated_response(AssessmentSerializer(rows, many=True).data)
 
     @extend_schema(request=AssessmentInputSerializer, responses={201: AssessmentSerializer, 200: AssessmentSerializer})
     def post(self, request: Request) -> Response:

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mbc.pagination import PAGE_PARAMETERS, paginate
 from patients import selectors, services
 from patients.models import AuditEvent, Medication, Patient, Therapy, TreatmentPhase
 from reassessment.services import change_dose, change_medication, change_patient, change_phase, record_medication
@@ -89,13 +90,14 @@ class MedicationSerializer(serializers.ModelSerializer[Medication]):
 
 
 class PatientListView(APIView):
-    @extend_schema(responses=PatientSerializer(many=True))
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=PatientSerializer(many=True))
     def get(self, request: Request) -> Response:
-        patients = list(selectors.visible_patients(request.user).order_by("display_name", "id"))
+        ordered = selectors.visible_patients(request.user).order_by("display_name", "id")
+        patients, pages = paginate(request, self, ordered)
         services.record_audit(
             user=request.user, action=AuditEvent.Action.LIST, what="patient", patient_ids=[p.id for p in patients]
         )
-        return Response(PatientSerializer(patients, many=True).data)
+        return pages.get_paginated_response(PatientSerializer(patients, many=True).data)
 
     @extend_schema(request=PatientSerializer, responses={201: PatientSerializer})
     def post(self, request: Request) -> Response:
@@ -125,12 +127,13 @@ class PatientDetailView(APIView):
 
 
 class PhaseListView(APIView):
-    @extend_schema(responses=PhaseSerializer(many=True))
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=PhaseSerializer(many=True))
     def get(self, request: Request, patient_id: int) -> Response:
         patient = selectors.visible_patient(request.user, patient_id)
+        phases, pages = paginate(request, self, selectors.phases_of(patient))
         services.record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="phases",
                               patient_ids=[patient.id])
-        return Response(PhaseSerializer(selectors.phases_of(patient), many=True).data)
+        return pages.get_paginated_response(PhaseSerializer(phases, many=True).data)
 
     @extend_schema(request=PhaseSerializer, responses={201: PhaseSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
@@ -142,13 +145,13 @@ class PhaseListView(APIView):
 
 
 class MedicationListView(APIView):
-    @extend_schema(responses=MedicationSerializer(many=True))
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=MedicationSerializer(many=True))
     def get(self, request: Request, patient_id: int) -> Response:
         patient = selectors.visible_patient(request.user, patient_id)
+        meds, pages = paginate(request, self, selectors.medications_of(patient, timezone.localdate()))
         services.record_audit(user=request.user, action=AuditEvent.Action.VIEW, what="medications",
                               patient_ids=[patient.id])
-        meds = selectors.medications_of(patient, timezone.localdate())
-        return Response(MedicationSerializer(meds, many=True).data)
+        return pages.get_paginated_response(MedicationSerializer(meds, many=True).data)
 
     @extend_schema(request=MedicationSerializer, responses={201: MedicationSerializer})
     def post(self, request: Request, patient_id: int) -> Response:

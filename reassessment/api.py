@@ -16,6 +16,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from instruments.services import SubmissionConflict
+from mbc.pagination import PAGE_PARAMETERS, paginate
 from patients.models import AuditEvent
 from patients.selectors import visible_patient
 from patients.services import record_audit
@@ -73,6 +74,7 @@ class FlagListView(APIView):
             OpenApiParameter("patient", OpenApiTypes.INT, required=False),
             OpenApiParameter("status", OpenApiTypes.STR, required=False, enum=FlagStatus.values),
             OpenApiParameter("kind", OpenApiTypes.STR, required=False, enum=FlagKind.values),
+            *PAGE_PARAMETERS,
         ],
         responses=FlagSerializer(many=True),
     )
@@ -93,14 +95,14 @@ class FlagListView(APIView):
                 flags = flags.filter(**{name: params[name]})
         if errors:
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
-        rows = list(flags.order_by("-created_at", "-id"))
+        rows, pages = paginate(request, self, flags.order_by("-created_at", "-id"))
         record_audit(
             user=request.user,
             action=AuditEvent.Action.VIEW,
             what="flags",
             patient_ids=sorted({f.patient_id for f in rows}),
         )
-        return Response(FlagSerializer(rows, many=True).data)
+        return pages.get_paginated_response(FlagSerializer(rows, many=True).data)
 
     @extend_schema(request=ConcernSerializer, responses={201: FlagSerializer})
     def post(self, request: Request) -> Response:
