@@ -196,7 +196,7 @@ def seed(conn: psycopg.Connection[Any], n: int, scores: int) -> dict[str, int]:
             email = f"p{pid}@bench.test" if rng.random() < 0.9 else ""
             interval = rng.choice([28, 28, 28, 14, 42])
             yield tsv(pid, f"{PREFIX}{pid}", f"Bench patient {pid}", birth, "F33.1", email, "phq9", interval, "t", now,
-                      "en", "none")
+                      "en", "none", "[]")
 
     def phases() -> Iterator[str]:
         for pid in range(1, n + 1):
@@ -220,7 +220,7 @@ def seed(conn: psycopg.Connection[Any], n: int, scores: int) -> dict[str, int]:
                 item9 = 1 if total >= 3 and rng.random() < 0.01 else 0
                 yield tsv(
                     aid, pid, "phq9", "1", items_for(total, item9), None, total, severity(total),
-                    f"{day} 12:00:00+00", day, "import", None, None, now,
+                    f"{day} 12:00:00+00", day, "import", None, None, now, "",
                 )
 
     def medications() -> Iterator[str]:
@@ -241,12 +241,12 @@ def seed(conn: psycopg.Connection[Any], n: int, scores: int) -> dict[str, int]:
 
     copy(Patient, cols(Patient, "id", "external_id", "display_name", "birth_date", "diagnosis", "email",
                        "primary_instrument", "reminder_interval_days", "active", "created_at", "language",
-                       "preference"), patients())
+                       "preference", "link_instruments"), patients())
     copy(TreatmentPhase, cols(TreatmentPhase, "id", "patient", "modality", "stage", "therapy", "started_on",
                               "ended_on", "notes", "created_by", "created_at"), phases())
     copy(Assessment, cols(Assessment, "id", "patient", "instrument", "instrument_version", "items", "difficulty",
                           "total", "severity", "administered_at", "administered_on", "source", "entered_by",
-                          "client_id", "created_at"), assessments())
+                          "client_id", "created_at", "entered_in_error_reason"), assessments())
     copy(Medication, cols(Medication, "id", "patient", "name", "drug_class", "serotonergic", "dose", "started_on",
                           "stopped_on", "created_by", "created_at"), medications())
     for model in tables:
@@ -326,7 +326,8 @@ def peak_rss_mb() -> float:
 class StepTimer:
     """Wall time per step of the sweep, by wrapping the services module's batch-level names (one call per batch)."""
 
-    STEPS = ("active_phase_facts", "score_points", "_persist", "evaluate_facts", "check_serotonergic")
+    STEPS = ("active_phase_facts", "score_points", "_persist", "evaluate_facts", "check_serotonergic", "check_bipolar",
+             "course_medications", "summary_of_facts", "refresh_statuses")
 
     def __init__(self, module: Any) -> None:
         self.module = module
@@ -354,13 +355,17 @@ class StepTimer:
 
     def summary(self, total: float) -> str:
         s = self.seconds
-        engine = s["evaluate_facts"] - s["score_points"] - s["_persist"]
+        inside = ("score_points", "_persist", "course_medications", "summary_of_facts")
+        engine = s["evaluate_facts"] - sum(s[name] for name in inside)
         parts = [
             ("loading phases", s["active_phase_facts"]),
             ("loading scores", s["score_points"]),
+            ("loading medications", s["course_medications"]),
             ("engine", engine),
+            ("summaries", s["summary_of_facts"]),
             ("writing flags/reminders", s["_persist"]),
-            ("serotonergic pass", s["check_serotonergic"]),
+            ("serotonergic and bipolar passes", s["check_serotonergic"] + s["check_bipolar"]),
+            ("stored statuses", s["refresh_statuses"]),
         ]
         other = total - sum(v for _, v in parts)
         return ", ".join(f"{label} {v:.2f} s" for label, v in [*parts, ("other", other)])

@@ -725,7 +725,8 @@ class StartRecommendation:
     based_on: ScorePoint
 
 
-def diagnosis_in(diagnosis: str, codes: Sequence[str]) -> bool:
+@functools.lru_cache(maxsize=4096)  # a clinic uses a few hundred codes; the sweep asks four times a patient
+def diagnosis_in(diagnosis: str, codes: tuple[str, ...]) -> bool:
     """Whether an ICD-10 code is one of `codes` or a subcode of one (F42 covers F42.2; F43.1 covers F43.10)."""
     code = diagnosis.strip().upper()
     return any(code == c or code.startswith(c if "." in c else c + ".") for c in codes)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -258,6 +263,9 @@ class PatientStatus(models.Model):
     top_severity = models.PositiveSmallIntegerField(default=len(SEVERITY_RANK))  # SEVERITY_RANK; 4 = no open flag
     suicide_risk = models.BooleanField(default=False)  # an open suicide_risk flag
     summary = models.JSONField(default=dict)  # the engine's summary and recommended start, as the page shows them
+    # MD5 of what the fields above but computed_on are computed from: a refresh compares digests, not rows, and
+    # writes only changed rows (an unchanged one only moves its computed_on on).
+    digest = models.CharField(max_length=32, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -271,29 +279,53 @@ class PatientStatus(models.Model):
         return f"status of patient {self.patient_id}"
 
 
-def encode_summary(value: object) -> object:
-    """JSON of the engine's frozen dataclasses (tagged with their class name), dates as ISO strings."""
-    import dataclasses
-    from datetime import date, datetime
+_Encoder = Callable[[Any], object]
+_ENCODERS: dict[type, _Encoder] = {}
+_AS_IS = (str, int, float, bool, type(None))
 
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: encode_summary(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return {"__type__": type(value).__name__, **fields}
-    if isinstance(value, datetime):
-        return {"__type__": "datetime", "value": value.isoformat()}
-    if isinstance(value, date):
-        return {"__type__": "date", "value": value.isoformat()}
-    if isinstance(value, (list, tuple)):
-        return [encode_summary(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): encode_summary(v) for k, v in value.items()}
+
+def encode_summary(value: object) -> object:
+    """JSON of the engine's frozen dataclasses (tagged with their class name), dates as ISO strings.
+
+    One encoder per type, chosen once (the sweep encodes a summary of some 40 values for every patient, daily)."""
+    kind = type(value)
+    encoder = _ENCODERS.get(kind)
+    if encoder is None:
+        encoder = _ENCODERS[kind] = _encoder_for(kind)
+    return encoder(value)
+
+
+def _encoder_for(kind: type) -> _Encoder:
+    if issubclass(kind, _AS_IS):
+        return _as_is
+    if issubclass(kind, datetime):
+        return lambda v: {"__type__": "datetime", "value": v.isoformat()}
+    if issubclass(kind, date):
+        return lambda v: {"__type__": "date", "value": v.isoformat()}
+    if issubclass(kind, (list, tuple)):
+        return lambda v: [encode_summary(item) for item in v]
+    if issubclass(kind, dict):
+        return lambda v: {str(k): encode_summary(item) for k, item in v.items()}
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        tag = kind.__name__
+
+        def encode_dataclass(v: Any) -> object:
+            encoded: dict[str, object] = {"__type__": tag}
+            for name in names:
+                encoded[name] = encode_summary(getattr(v, name))
+            return encoded
+
+        return encode_dataclass
+    return _as_is
+
+
+def _as_is(value: object) -> object:
     return value
 
 
 def decode_summary(value: object) -> object:
     """The inverse of encode_summary: the engine's dataclasses again (tuples where the engine keeps tuples)."""
-    from datetime import date, datetime
-
     from reassessment import engine
 
     if isinstance(value, list):

@@ -161,6 +161,16 @@ def active_phase_facts(phases: QuerySet[TreatmentPhase], today: date) -> list[en
     return [_facts_from_row(row[:-1], [row[-1]] if row[-1] is not None else []) for row in rows]
 
 
+def among(field: str, ids: Iterable[int]) -> Q:
+    """`field` is one of `ids`: a range when the ids are dense (a sweep chunk's are), where 2,000 ids would be 2,000
+    parameters for Django and psycopg to build and parse. Rows of other ids inside the range may then come back:
+    callers keep only theirs."""
+    ordered = sorted(set(ids))
+    if len(ordered) > 1 and ordered[-1] - ordered[0] < 2 * len(ordered):
+        return Q(**{f"{field}__gte": ordered[0], f"{field}__lte": ordered[-1]})
+    return Q(**{f"{field}__in": ordered})
+
+
 # The classes the course rules read (DESIGN §2b): antidepressants, and what protects a bipolar patient from them.
 COURSE_CLASSES = (*engine.ANTIDEPRESSANT_CLASSES, *engine.MANIA_PROTECTING_CLASSES)
 
@@ -172,7 +182,8 @@ def course_medications(
 
     `taken_on`: only those taken that day (the bipolar check of a sweep reads no history).
     """
-    meds = Medication.objects.filter(patient_id__in=list(patient_ids), drug_class__in=COURSE_CLASSES)
+    wanted = set(patient_ids)
+    meds = Medication.objects.filter(among("patient_id", wanted), drug_class__in=COURSE_CLASSES)
     if taken_on is not None:
         meds = meds.filter(started_on__lte=taken_on).filter(Q(stopped_on__isnull=True) | Q(stopped_on__gte=taken_on))
     by_patient: dict[int, list[engine.MedicationFacts]] = defaultdict(list)
@@ -180,6 +191,8 @@ def course_medications(
         "id", "patient_id", "serotonergic", "started_on", "stopped_on", "name", "drug_class"
     )
     for mid, pid, serotonergic, started_on, stopped_on, name, drug_class in rows.iterator(chunk_size=5000):
+        if pid not in wanted:
+            continue
         by_patient[pid].append(
             engine.MedicationFacts(
                 medication_id=mid,
@@ -220,7 +233,7 @@ def score_points(
     condition = Q(pk__in=[])
     if facts:
         since = min(f.course_started_on for f in facts) - timedelta(days=rules().baseline_days_before)
-        condition |= Q(patient_id__in=[f.patient_id for f in facts], administered_on__gte=since)
+        condition |= among("patient_id", (f.patient_id for f in facts)) & Q(administered_on__gte=since)
     if without_phase:
         condition |= Q(patient_id__in=list(without_phase))
     rows = (
@@ -235,7 +248,7 @@ def score_points(
     points: dict[int, list[engine.ScorePoint]] = defaultdict(list)
     point = engine.ScorePoint
     for aid, patient_id, instrument, at, on, total, severity, suicide in _rows(rows):
-        if wanted[patient_id] == instrument:
+        if wanted.get(patient_id) == instrument:  # a patient of the range but not of these phases: not wanted
             points[patient_id].append(
                 point(
                     assessment_id=aid,

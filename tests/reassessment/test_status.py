@@ -122,3 +122,41 @@ def test_it_is_exact_again_once_the_sweep_of_a_later_day_ran(demo: Any, frozen: 
     frozen.move_to(later.isoformat() + " 10:00")
     services.sweep(today=later)
     assert stored_view(demo, later) == live_view(demo, later)
+
+
+def test_a_later_day_with_the_same_answer_only_moves_the_rows_day_on(alice: Any, frozen: Any) -> None:
+    """The first sweep of a day rewrites only the rows whose answer changed; the others keep their summary and
+    digest and only say they hold for the new day (computed_on), so the caseload reads them as exact, not derived."""
+    patient = make_patient(alice, "MRN-C")
+    services.change_phase(patient=patient, by=alice, modality="psychotherapy", stage="maintenance",
+                          started_on=TODAY - timedelta(days=1))
+    before = PatientStatus.objects.get(patient=patient)
+    frozen.move_to((TODAY + timedelta(days=1)).isoformat() + " 10:00")  # still week 1, not due: the same answer
+
+    assert services.refresh_statuses(patient_ids=[patient.id]) == 1
+    after = PatientStatus.objects.get(patient=patient)
+    assert after.computed_on == TODAY + timedelta(days=1)
+    assert (after.digest, after.summary, after.updated_at) == (before.digest, before.summary, before.updated_at)
+    assert services.refresh_statuses(patient_ids=[patient.id]) == 0  # and the same day again: nothing
+
+
+def test_a_changed_answer_rewrites_the_row_and_its_digest(alice: Any, frozen: Any) -> None:
+    patient = make_patient(alice, "MRN-D")
+    services.change_phase(patient=patient, by=alice, modality="medication", stage="acute", started_on=TODAY)
+    before = PatientStatus.objects.get(patient=patient)
+    services.submit_assessment(patient=patient, instrument="phq9", items=phq9_items(18),
+                               administered_at=TODAY, source="clinician", entered_by=alice)
+
+    after = PatientStatus.objects.get(patient=patient)
+    assert after.digest != before.digest and len(after.digest) == 32
+    assert after.latest_total == 18
+
+
+def test_the_sweep_pages_of_many_patients_match_the_engine_after_a_day_passes(demo: Any, frozen: Any) -> None:
+    """The day after the sweep, most rows are confirmed rather than rewritten: the stored view is still exact."""
+    services.sweep(today=TODAY)
+    tomorrow = TODAY + timedelta(days=1)
+    frozen.move_to(tomorrow.isoformat() + " 10:00")
+    services.sweep(today=tomorrow)
+    assert set(PatientStatus.objects.values_list("computed_on", flat=True)) == {tomorrow}
+    assert stored_view(demo, tomorrow) == live_view(demo, tomorrow)
