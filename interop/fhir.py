@@ -169,6 +169,7 @@ class AssessmentFacts:
     severity: str
     administered_at: datetime
     source: str
+    entered_in_error: bool = False  # marked by a clinician: the resources say so (status entered-in-error)
 
 
 def patient_resource(*, patient_id: int, external_id: str, display_name: str, birth_date: date | None,
@@ -213,7 +214,7 @@ def response_resource(a: AssessmentFacts, subject: dict[str, Any]) -> dict[str, 
         "resourceType": "QuestionnaireResponse",
         "identifier": {"system": "urn:mbc:assessment", "value": str(a.id)},
         "questionnaire": f"{questionnaire_url(d)}|{d.version}",
-        "status": "completed",
+        "status": "entered-in-error" if a.entered_in_error else "completed",
         "subject": subject,
         "authored": a.administered_at.isoformat(),
         "item": answers,
@@ -230,7 +231,8 @@ def observation_entries(a: AssessmentFacts, subject: dict[str, Any], response_ur
     d = definitions.get(a.instrument)
     effective = a.administered_at.isoformat()
     derived = [{"reference": response_url}]
-    common = {"status": "final", "category": _survey(), "subject": subject, "effectiveDateTime": effective,
+    status = "entered-in-error" if a.entered_in_error else "final"
+    common = {"status": status, "category": _survey(), "subject": subject, "effectiveDateTime": effective,
               "derivedFrom": derived, "meta": {"profile": [US_CORE_SCREENING]}}
     members: list[dict[str, Any]] = []
     for item, score in zip(d.items, a.items, strict=True):

@@ -17,6 +17,7 @@ def _facts(a: Assessment) -> fhir.AssessmentFacts:
     return fhir.AssessmentFacts(
         id=a.id, instrument=a.instrument, items=list(a.items), difficulty=a.difficulty, total=a.total,
         severity=a.severity, administered_at=a.administered_at, source=a.source,
+        entered_in_error=a.entered_in_error_at is not None,
     )
 
 
@@ -88,9 +89,13 @@ MAX_ITEMS = 20  # the longest instrument (PCL-5): item_1..item_20 columns
 
 
 def assessment_rows(user: Any) -> Iterator[list[Any]]:
-    """One row per assessment of the user's patients, in the import's columns (a round trip is lossless)."""
+    """One row per assessment of the user's patients, in the import's columns (a round trip is lossless).
+
+    An assessment marked entered in error is left out: the file has no column to say so, and a spreadsheet or an
+    import would take its score as valid. (The FHIR export keeps it, with status entered-in-error.)"""
     qs = (
         exportable_assessments(visible_patients(user))
+        .filter(entered_in_error_at__isnull=True)
         .select_related("patient")
         .only("id", "instrument", "items", "difficulty", "total", "severity", "administered_at", "source",
               "patient__external_id")

@@ -358,3 +358,14 @@ def test_it_updates_the_caseloads_stored_status_of_the_imported_patients(tmp_pat
 
     status = PatientStatus.objects.get(patient=patient)
     assert status.latest_total == 17
+
+
+def test_it_leaves_an_assessment_entered_in_error_out_of_the_csv(alice, alice_api, history):
+    from reassessment.services import mark_assessment_entered_in_error
+
+    wrong = Assessment.objects.filter(patient=history, instrument="gad7").get()
+    mark_assessment_entered_in_error(assessment=wrong, by=alice, reason="Typed into the wrong record.")
+
+    _, *rows = rows_of(alice_api.get("/api/v1/export/assessments.csv"))
+    assert len(rows) == 5
+    assert "gad7" not in {row[1] for row in rows}

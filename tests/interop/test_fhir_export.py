@@ -10,6 +10,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 
 from instruments import definitions
 from instruments.models import Assessment
+from interop import fhir
 from patients.models import AuditEvent
 from tests.conftest import client_for
 
@@ -208,3 +209,23 @@ def test_it_exports_a_valid_bundle_of_every_demo_patient(db, frozen, monkeypatch
         r = api.get(f"/api/v1/patients/{p.id}/fhir/")
         assert r.status_code == 200
         Bundle.model_validate(r.json())
+
+
+def test_it_marks_an_assessment_entered_in_error_in_its_response_and_observations(alice, alice_api, history):
+    from reassessment.services import mark_assessment_entered_in_error
+
+    wrong = Assessment.objects.filter(patient=history, instrument="gad7").get()
+    mark_assessment_entered_in_error(assessment=wrong, by=alice, reason="Typed into the wrong record.")
+
+    bundle = alice_api.get(f"/api/v1/patients/{history.id}/fhir/").json()
+    Bundle.model_validate(bundle)
+    entries = by_url(bundle)
+    urls = [fhir.full_url("questionnaire-response", wrong.id), fhir.full_url("observation", wrong.id),
+            fhir.full_url("observation", wrong.id, "total"),
+            *(fhir.full_url("observation", wrong.id, "item", n) for n in range(1, len(wrong.items) + 1))]
+    marked = [entries[url] for url in urls]
+    assert {(r["resourceType"], r["status"]) for r in marked} == {
+        ("QuestionnaireResponse", "entered-in-error"), ("Observation", "entered-in-error")
+    }
+    others = [r for r in resources(bundle, "QuestionnaireResponse") if r["identifier"]["value"] != str(wrong.id)]
+    assert {r["status"] for r in others} == {"completed"}
