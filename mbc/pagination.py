@@ -61,7 +61,7 @@ def _whole_number(request: Request, name: str, default: int, low: int, high: int
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    value = int(raw) if raw.isdigit() and len(raw) <= 9 else None
+    value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None  # "²".isdigit() too
     if value is None or value < low or (high is not None and value > high):
         limit = f"from {low} to {high}" if high is not None else f"{low} or more"
         raise ValidationError({name: [f"Enter a whole number {limit}."]})

@@ -51,7 +51,8 @@ def test_it_pages_the_patient_list_with_links_and_a_total(alice_api, five, bob):
     assert [row["external_id"] for row in first.json()] == ["MRN-1", "MRN-2"]
     assert first.headers["X-Total-Count"] == "5"
     assert set(links(first)) == {"next", "last"}
-    assert "page=3" in links(first)["last"] and "page_size=2" in links(first)["last"]
+    assert "page=3" in links(first)["last"]
+    assert "page_size=2" in links(first)["last"]
 
     last = alice_api.get(links(first)["last"])
     assert [row["external_id"] for row in last.json()] == ["MRN-5"]
@@ -97,7 +98,7 @@ def test_a_page_past_the_last_is_empty_and_points_back(alice_api, five):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("page", "0"), ("page", "-1"), ("page", "two"), ("page", "1.5"), ("page", "99999999999"),
+    [("page", "0"), ("page", "-1"), ("page", "two"), ("page", "1.5"), ("page", "99999999999"), ("page", "²"),
      ("page_size", "0"), ("page_size", "1001"), ("page_size", "all"), ("page_size", "")],
 )
 def test_a_bad_page_or_page_size_is_a_400_naming_it(alice_api, five, name, value):
@@ -146,8 +147,8 @@ def history(alice, frozen):
                        started_on=date(2025, month, 1))
         Assessment.objects.create(
             patient=patient, instrument="phq9", instrument_version="1", items=phq9_items(10), total=10,
-            severity="mild", administered_at=datetime(2025, month, 2, 12, tzinfo=UTC), administered_on=date(2025, month, 2),
-            source="clinician",
+            severity="mild", administered_at=datetime(2025, month, 2, 12, tzinfo=UTC),
+            administered_on=date(2025, month, 2), source="clinician",
         )
         raise_concern(patient=patient, by=alice, severity="low", note=f"Worry {month}")
     return patient
@@ -178,7 +179,9 @@ def test_the_next_link_keeps_the_filters(alice_api, history):
     first = alice_api.get("/api/v1/flags/", {"patient": history.id, "status": "open", "page_size": 1})
 
     nxt = links(first)["next"]
-    assert f"patient={history.id}" in nxt and "status=open" in nxt and "page=2" in nxt
+    assert f"patient={history.id}" in nxt
+    assert "status=open" in nxt
+    assert "page=2" in nxt
 
 
 def test_another_teams_patient_is_still_404_whatever_the_page(bob_api, bob, history):

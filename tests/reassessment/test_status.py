@@ -148,7 +148,8 @@ def test_a_changed_answer_rewrites_the_row_and_its_digest(alice: Any, frozen: An
                                administered_at=TODAY, source="clinician", entered_by=alice)
 
     after = PatientStatus.objects.get(patient=patient)
-    assert after.digest != before.digest and len(after.digest) == 32
+    assert after.digest != before.digest
+    assert len(after.digest) == 32
     assert after.latest_total == 18
 
 
