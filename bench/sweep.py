@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/sweep.py [--patients 100000] [--scores 10] [--database-url postgres://...]
                                     [--workers 1,2] [--redis-url redis://127.0.0.1:6379/6] [--queue mbc_scale]
-                                    [--reuse] [--keep] [--batch-size N] [--profile] [--tracemalloc]
+                                    [--reuse] [--keep] [--batch-size N] [--profile] [--tracemalloc] [--next-day]
 
 With --workers, each count W starts W real `celery worker` processes (one pool process each) on Redis and this
 database, queues the beat's `reassessment.sweep` task (which plans the chunks and hands them to the workers as a
@@ -68,6 +68,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards (for --reuse)")
     parser.add_argument("--batch-size", type=int, default=None, help="sweep batch size (default: the service's)")
     parser.add_argument("--profile", action="store_true", help="run the timed sweep under cProfile; print the top")
+    parser.add_argument("--next-day", action="store_true",
+                        help="in process: also time tomorrow's sweep (the daily case), after the steady state")
     parser.add_argument(
         "--tracemalloc", action="store_true", help="after the timed sweep, sweep again under tracemalloc (untimed)"
     )
@@ -448,6 +450,24 @@ def in_process(args: argparse.Namespace, conninfo: str) -> tuple[float, float, i
           f"{repeat.phases / repeat_seconds:,.0f} patients/s, {again.count:,} queries, "
           f"{sum(repeat.flags.values()):,} new flags, {repeat.reminders:,} new reminders")
     print(f"  time split: {repeat_steps.summary(repeat_seconds)}")
+
+    if args.next_day:
+        # The daily case: tomorrow's sweep, with every flag and stored status of today already there. The clock moves
+        # a day on (time-machine, a development dependency), since stored statuses are always as of the real day.
+        import time_machine
+
+        tomorrow = TODAY + timedelta(days=1)
+        with time_machine.travel(datetime.combine(tomorrow, datetime.min.time()).replace(hour=12, tzinfo=UTC)):
+            daily = QueryCounter()
+            with connection.execute_wrapper(daily), StepTimer(services) as daily_steps:
+                began = time.perf_counter()
+                next_day = services.sweep(**{**kwargs, "today": tomorrow})
+                daily_seconds = time.perf_counter() - began
+        print(f"next day's sweep (today's flags and statuses there): {daily_seconds:.2f} s = "
+              f"{next_day.phases / daily_seconds:,.0f} patients/s, {daily.count:,} queries, "
+              f"{sum(next_day.flags.values()):,} new flags, {next_day.reminders:,} new reminders, "
+              f"{next_day.resolved:,} overdue resolved")
+        print(f"  time split: {daily_steps.summary(daily_seconds)}")
 
     if args.tracemalloc:
         with psycopg.connect(conninfo, autocommit=True) as conn:
