@@ -768,6 +768,19 @@ def test_it_raises_a_concern_by_hand(alice_api: APIClient, alice: Any, patient: 
     assert "“Lost his job.”" in page.get(f"/patients/{patient.id}/").content.decode()
 
 
+def test_a_concern_keeps_quotes_backslashes_and_any_script_in_its_evidence(
+    alice_api: APIClient, patient: Patient, frozen: Any
+) -> None:
+    """The flag insert sends its rows as one JSON document (jsonb_to_recordset on PostgreSQL): text that needs
+    escaping in JSON, SQL or an array literal comes back as written."""
+    start(patient)
+    note = 'Said "I can\'t go on" \\ {x} [y], then ¿qué? 心 😔 -- DROP TABLE; \\n'
+    r = alice_api.post("/api/v1/flags/", {"patient": patient.id, "kind": "clinician_concern", "severity": "urgent",
+                                          "note": note}, format="json")
+    assert r.status_code == 201, r.content
+    assert Flag.objects.get(pk=r.json()["id"]).evidence == {"concern": note}
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
