@@ -17,7 +17,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 PAGE_SIZE = 100
@@ -52,9 +51,6 @@ class ListPagination(LinkHeaderPagination):  # type: ignore[misc]  # the package
             headers = super().get_headers()
         headers["X-Total-Count"] = str(paginator.count)
         return headers
-
-    def get_paginated_response(self, data: Any) -> Response:
-        return Response(data, headers=self.get_headers())
 
 
 def _whole_number(request: Request, name: str, default: int, low: int, high: int | None) -> int:

@@ -468,75 +468,66 @@ def course_medication_flags(*, patient: Patient, today: date) -> list[Flag]:
 
 
 _FLAG_COLUMNS = ("patient", "phase", "assessment", "kind", "severity", "recommendation", "evidence", "dedupe_key")
-_FLAG_TYPES = ("bigint", "bigint", "bigint", "text", "text", "text", "jsonb", "text")
 
 
 def insert_flags(findings: Sequence[engine.Finding], *, now: datetime) -> list[notifications.NewFlag]:
     """THE one way a flag row is written (raise_flag, the on-submit check, the sweep, and every new kind use it).
 
-    One INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING on PostgreSQL and SQLite alike: no read before the
-    write, no model instance per flag (the first sweep of a large caseload inserts tens of thousands), and what it
-    returns is what the database inserted, so two sweeps racing never report (or notify) a flag twice. In the same
-    transaction it queues the notification emails of the flags inserted (urgent: the whole care team; high: those
-    who asked), so no path can forget them. Returns the flags inserted.
+    One INSERT ... SELECT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING on PostgreSQL and SQLite alike, reading
+    the rows from one JSON document (_select_json_rows): no read before the write, no model instance per flag (the
+    first sweep of a large caseload inserts tens of thousands), and what it returns is what the database inserted,
+    so two sweeps racing never report (or notify) a flag twice. In the same transaction it queues the notification
+    emails of the flags inserted (urgent: the whole care team; high: those who asked), so no path can forget them.
+    Returns the flags inserted.
     """
     if not findings:
         return []
-    insert = _insert_flags_postgresql if connection.vendor == "postgresql" else _insert_flags_sqlite
-    with transaction.atomic(savepoint=False):
-        created = insert(findings, now)
-        notifications.queue_flag_alerts(created)
-    return created
-
-
-def _flag_sql(values: str) -> str:
     meta = Flag._meta
     q = connection.ops.quote_name
     columns = [q(meta.get_field(name).column) for name in (*_FLAG_COLUMNS, "status", "note", "created_at")]
     returning = [q(meta.get_field(name).column) for name in ("id", "patient", "severity", "kind")]
-    return (
-        f"INSERT INTO {q(meta.db_table)} ({', '.join(columns)}) {values} "
+    source = _select_json_rows(Flag, _FLAG_COLUMNS, "%s", "''", "%s")  # status, note, created_at
+    query = (
+        f"INSERT INTO {q(meta.db_table)} ({', '.join(columns)}) {source} "
         f"ON CONFLICT ({q(meta.get_field('dedupe_key').column)}) DO NOTHING RETURNING {', '.join(returning)}"
     )
-
-
-def _flag_row(f: engine.Finding) -> tuple[Any, ...]:
-    return (f.patient_id, f.phase_id, f.assessment_id, f.kind, f.severity, f.recommendation,
-            json.dumps(dict(f.evidence)), f.dedupe_key)
-
-
-def _insert_flags_postgresql(findings: Sequence[engine.Finding], now: datetime) -> list[notifications.NewFlag]:
-    """INSERT ... SELECT FROM jsonb_to_recordset(one JSON document): one statement with three parameters. (One text
-    array per column, as before, made psycopg escape every quote of the evidence's JSON: seconds per 100,000 flags.)"""
-    meta = Flag._meta
-    q = connection.ops.quote_name
-    columns = [meta.get_field(name).column for name in _FLAG_COLUMNS]
-    record = ", ".join(f"{q(c)} {t}" for c, t in zip(columns, _FLAG_TYPES, strict=True))
-    names = ", ".join(q(c) for c in columns)
-    query = _flag_sql(f"SELECT {names}, %s, '', %s FROM jsonb_to_recordset(%s::jsonb) AS r({record})")  # noqa: S608
     rows = [
-        {c: v for c, v in zip(columns, (f.patient_id, f.phase_id, f.assessment_id, f.kind, f.severity,
-                                        f.recommendation, dict(f.evidence), f.dedupe_key), strict=True)}
+        dict(zip(_FLAG_COLUMNS, (f.patient_id, f.phase_id, f.assessment_id, f.kind, f.severity, f.recommendation,
+                                 dict(f.evidence), f.dedupe_key), strict=True))
         for f in findings
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(query, [FlagStatus.OPEN.value, now, json.dumps(rows)])
-        return [notifications.NewFlag(*row) for row in cursor.fetchall()]
-
-
-def _insert_flags_sqlite(findings: Sequence[engine.Finding], now: datetime) -> list[notifications.NewFlag]:
-    """INSERT ... VALUES (...), (...) RETURNING (SQLite 3.35+), in chunks under SQLite's bound-variable limit."""
-    created_at = connection.ops.adapt_datetimefield_value(now)
-    result: list[notifications.NewFlag] = []
-    width = len(_FLAG_COLUMNS) + 3
-    for start in range(0, len(findings), 500):
-        chunk = findings[start:start + 500]
-        query = _flag_sql("VALUES " + ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk)))
-        params = [v for f in chunk for v in (*_flag_row(f), FlagStatus.OPEN.value, "", created_at)]
+    with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
-            cursor.execute(query, params)
-            result.extend(notifications.NewFlag(*row) for row in cursor.fetchall())
-    return result
+            cursor.execute(query, [FlagStatus.OPEN.value, connection.ops.adapt_datetimefield_value(now),
+                                   _json_rows(Flag, _FLAG_COLUMNS, rows)])
+            created = [notifications.NewFlag(*row) for row in cursor.fetchall()]
+        notifications.queue_flag_alerts(created)
+    return created
+
+
+def _select_json_rows(model: Any, names: Sequence[str], *extra: str) -> str:
+    """`SELECT <the named fields' columns>, <extra> FROM <one JSON document of rows>`: the document is the statement's
+    last parameter (built by _json_rows), after any the `extra` expressions take. jsonb_to_recordset on PostgreSQL,
+    json_each on SQLite: one statement however many rows, where Django's bulk writes send one text array per column
+    on PostgreSQL (escaping every quote of a JSON column's values: 20 s per 100,000 status rows) and one statement
+    per 999 parameters on SQLite. Only the model's own column names and types are formatted in."""
+    q = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    tail = "".join(f", {e}" for e in extra)
+    if connection.vendor == "postgresql":
+        columns = ", ".join(q(f.column) for f in fields)
+        record = ", ".join(f"{q(f.column)} {f.db_type(connection)}" for f in fields)
+        return f"SELECT {columns}{tail} FROM jsonb_to_recordset(%s::jsonb) AS r({record})"  # noqa: S608
+    # SQLite keeps dates as ISO text, booleans as 0/1 and JSON as text: what json_extract returns. WHERE true:
+    # SQLite's rule for an upsert after a SELECT.
+    values = ", ".join(f"json_extract(value, '$.{f.column}')" for f in fields)
+    return f"SELECT {values}{tail} FROM json_each(%s) WHERE true"  # noqa: S608
+
+
+def _json_rows(model: Any, names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
+    """The JSON document _select_json_rows reads: each row's values (by field name or attname) under their columns."""
+    columns = [(name, model._meta.get_field(name).column) for name in names]
+    return json.dumps([{column: row[name] for name, column in columns} for row in rows], default=str)
 
 
 def _new_flag_findings(findings: Sequence[engine.Finding]) -> list[engine.Finding]:
@@ -788,31 +779,21 @@ def _confirm_statuses(patient_ids: list[int], today: date) -> None:
 
 
 def _write_statuses(rows: Sequence[dict[str, Any]]) -> None:
-    """Upsert status rows (values by attname) in one statement that reads them from one JSON document:
-    jsonb_to_recordset on PostgreSQL, json_each on SQLite. (Django's bulk upsert sends one text array per column on
-    PostgreSQL, where escaping the summaries' JSON cost 20 s per 100,000 rows, and one statement per 49 rows under
-    SQLite's 999-parameter limit.)"""
+    """Upsert status rows (values by attname) in one statement that reads them from one JSON document."""
     names = ["patient_id", *_STATUS_FIELDS, "digest"]
     meta = PatientStatus._meta
     q = connection.ops.quote_name
     fields = [meta.get_field(name) for name in names]
     columns = ", ".join(q(f.column) for f in fields)
     updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in [*(f.column for f in fields[1:]), "updated_at"])
-    if connection.vendor == "postgresql":
-        record = ", ".join(f"{q(f.column)} {f.db_type(connection)}" for f in fields)
-        source = f"SELECT {columns}, %s FROM jsonb_to_recordset(%s::jsonb) AS r({record})"  # noqa: S608
-    else:  # SQLite keeps dates as ISO text, booleans as 0/1 and JSON as text: what json_extract returns
-        values = ", ".join(f"json_extract(value, '$.{f.column}')" for f in fields)
-        # WHERE true: SQLite's rule for an upsert after a SELECT. Only the model's column names are formatted in.
-        source = f"SELECT {values}, %s FROM json_each(%s) WHERE true"  # noqa: S608
+    source = _select_json_rows(PatientStatus, names, "%s")  # updated_at
     query = (
         f"INSERT INTO {q(meta.db_table)} ({columns}, {q('updated_at')}) {source} "
         f"ON CONFLICT ({q(fields[0].column)}) DO UPDATE SET {updates}"
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    payload = [{f.column: row[name] for f, name in zip(fields, names, strict=True)} for row in rows]
     with connection.cursor() as cursor:
-        cursor.execute(query, [now, json.dumps(payload, default=str)])
+        cursor.execute(query, [now, _json_rows(PatientStatus, names, rows)])
 
 
 def active_phases() -> Any:
